@@ -1,0 +1,73 @@
+//! Start-up wiring shared by every deployable: open the store, build the ledger
+//! and the HTTP state, load demo data.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, Secret};
+use crate::domain::pricing::PriceCatalog;
+use crate::http::AppState;
+use crate::ledger::Ledger;
+use crate::store::{self, DynStore, StoreError, WriteMode, WriteStatus};
+
+/// Opens the configured store (migrating when asked) and builds the ledger.
+pub async fn open_ledger(config: &Config, migrate: bool) -> Result<Ledger, StoreError> {
+    let store: DynStore = store::open(config.database_url.expose()).await?;
+    if migrate {
+        store.migrate().await?;
+    }
+    Ok(Ledger::new(
+        store,
+        PriceCatalog::embedded(),
+        config.default_project.clone(),
+    ))
+}
+
+/// The HTTP state for a ledger and the key clients must present.
+pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
+    AppState {
+        ledger,
+        config: Arc::new(config),
+        api_key,
+    }
+}
+
+/// A fresh random API key (128 bits, hex).
+pub fn generate_api_key() -> Secret {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    Secret::new(format!(
+        "ct_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// How many demo events were stored and how many were already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoReport {
+    pub created: usize,
+    pub unchanged: usize,
+}
+
+/// Loads `days` days of synthetic usage ending at `now`; re-running adds nothing twice.
+pub async fn load_demo(
+    ledger: &Ledger,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<DemoReport, StoreError> {
+    let mut report = DemoReport {
+        created: 0,
+        unchanged: 0,
+    };
+    for chunk in crate::demo::demo_events(now, days).chunks(1_000) {
+        for outcome in ledger.ingest(chunk.to_vec(), WriteMode::InsertOnly).await? {
+            match outcome.status {
+                WriteStatus::Created => report.created += 1,
+                _ => report.unchanged += 1,
+            }
+        }
+    }
+    Ok(report)
+}

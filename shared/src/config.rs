@@ -1,0 +1,202 @@
+//! One typed configuration, loaded once from the environment (and `.env`), with
+//! secrets that never show in `Debug` output or logs.
+
+use std::fmt;
+
+/// A secret string: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is sent, never where it is printed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything the deployables read from the environment (SPEC §7).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://…` or `sqlite://…`; default `sqlite://cost-tracker.db`.
+    pub database_url: Secret,
+    /// The API key clients must send; `None` lets `serve` generate one.
+    pub api_key: Option<Secret>,
+    pub host: String,
+    pub port: u16,
+    /// IANA zone for day/week/month boundaries.
+    pub report_timezone: chrono_tz::Tz,
+    /// Project for records no rule matches.
+    pub default_project: String,
+    pub anthropic_admin_key: Option<Secret>,
+    pub anthropic_base_url: String,
+    pub openai_admin_key: Option<Secret>,
+    pub openai_base_url: String,
+    pub collection_interval_hours: u32,
+    pub collection_backfill_days: u32,
+    pub collection_lookback_hours: u32,
+    pub context_vault_url: Option<String>,
+    pub context_vault_api_key: Option<Secret>,
+    pub context_vault_workspace: String,
+    pub context_vault_path: String,
+    /// Serve the `/dashboard` page itself without a key.
+    pub dashboard_public: bool,
+    /// Origins allowed by CORS; empty = none.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// A configuration value that cannot be used; names the variable, never echoes a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `.env` when present, then the environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let secret = |name: &str| var(name).map(Secret::new);
+        let or = |name: &str, default: &str| var(name).unwrap_or_else(|| default.to_string());
+        fn number<T: std::str::FromStr>(
+            variable: &'static str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, ConfigError> {
+            match value {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| ConfigError {
+                    variable,
+                    message: format!("`{v}` is not a valid number"),
+                }),
+            }
+        }
+        let tz_name = or("REPORT_TIMEZONE", "UTC");
+        let report_timezone = tz_name.parse().map_err(|_| ConfigError {
+            variable: "REPORT_TIMEZONE",
+            message: format!("`{tz_name}` is not an IANA time zone (e.g. America/Chicago)"),
+        })?;
+        let dashboard_public = match var("DASHBOARD_PUBLIC").as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "DASHBOARD_PUBLIC",
+                    message: format!("`{other}` is not true or false"),
+                })
+            }
+        };
+        Ok(Config {
+            database_url: Secret::new(or("DATABASE_URL", "sqlite://cost-tracker.db")),
+            api_key: secret("API_KEY"),
+            host: or("HOST", "127.0.0.1"),
+            port: number("PORT", var("PORT"), 3000)?,
+            report_timezone,
+            default_project: or("DEFAULT_PROJECT", "General"),
+            anthropic_admin_key: secret("ANTHROPIC_ADMIN_KEY"),
+            anthropic_base_url: or("ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+            openai_admin_key: secret("OPENAI_ADMIN_KEY"),
+            openai_base_url: or("OPENAI_BASE_URL", "https://api.openai.com"),
+            collection_interval_hours: number(
+                "COLLECTION_INTERVAL_HOURS",
+                var("COLLECTION_INTERVAL_HOURS"),
+                6,
+            )?,
+            collection_backfill_days: number(
+                "COLLECTION_BACKFILL_DAYS",
+                var("COLLECTION_BACKFILL_DAYS"),
+                30,
+            )?,
+            collection_lookback_hours: number(
+                "COLLECTION_LOOKBACK_HOURS",
+                var("COLLECTION_LOOKBACK_HOURS"),
+                48,
+            )?,
+            context_vault_url: var("CONTEXT_VAULT_URL"),
+            context_vault_api_key: secret("CONTEXT_VAULT_API_KEY"),
+            context_vault_workspace: or("CONTEXT_VAULT_WORKSPACE", "openclaw_default"),
+            context_vault_path: or("CONTEXT_VAULT_PATH", "/memories"),
+            dashboard_public,
+            cors_origins: var("CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_body_bytes: number("MAX_BODY_BYTES", var("MAX_BODY_BYTES"), 10 * 1024 * 1024)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.database_url.expose(), "sqlite://cost-tracker.db");
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 3000));
+        assert_eq!(config.report_timezone, chrono_tz::UTC);
+        assert_eq!(config.default_project, "General");
+        assert_eq!(config.collection_lookback_hours, 48);
+        assert!(!config.dashboard_public);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let config = load(&[
+            ("API_KEY", "sk-very-secret"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sk-very-secret"));
+        assert!(!printed.contains("pw@h"));
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(load(&[("PORT", "http")]).unwrap_err().variable, "PORT");
+        assert_eq!(
+            load(&[("REPORT_TIMEZONE", "Mars/Base")])
+                .unwrap_err()
+                .variable,
+            "REPORT_TIMEZONE"
+        );
+    }
+}

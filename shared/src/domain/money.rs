@@ -1,0 +1,164 @@
+//! Exact money: costs are integer picodollars (10⁻¹² USD) in storage and
+//! `rust_decimal::Decimal` in arithmetic; never floating point.
+//!
+//! Every catalog price is given per million tokens with at most four decimals
+//! after modifiers, so a token count times a price is a whole number of
+//! picodollars: storing picodollars loses nothing.
+
+use std::ops::{Add, AddAssign, Sub};
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+/// Decimal places kept in storage.
+pub const STORAGE_SCALE: u32 = 12;
+/// Decimal places of USD figures in responses (SPEC §3).
+pub const RESPONSE_SCALE: u32 = 6;
+
+/// An exact amount of US dollars, in picodollars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pico(pub i64);
+
+impl Pico {
+    pub const ZERO: Pico = Pico(0);
+
+    /// Converts dollars to picodollars, rounding half away from zero beyond 12 decimals.
+    /// `None` when the amount does not fit (over about 9.2 million USD).
+    pub fn from_usd(usd: Decimal) -> Option<Pico> {
+        let scaled = usd
+            .round_dp_with_strategy(STORAGE_SCALE, RoundingStrategy::MidpointAwayFromZero)
+            * Decimal::from(1_000_000_000_000_i64);
+        i64::try_from(scaled.trunc()).ok().map(Pico)
+    }
+
+    /// The exact amount in dollars.
+    pub fn usd(self) -> Decimal {
+        Decimal::from_i128_with_scale(i128::from(self.0), STORAGE_SCALE).normalize()
+    }
+}
+
+impl Add for Pico {
+    type Output = Pico;
+    fn add(self, rhs: Pico) -> Pico {
+        Pico(self.0 + rhs.0)
+    }
+}
+
+impl AddAssign for Pico {
+    fn add_assign(&mut self, rhs: Pico) {
+        self.0 += rhs.0;
+    }
+}
+
+impl Sub for Pico {
+    type Output = Pico;
+    fn sub(self, rhs: Pico) -> Pico {
+        Pico(self.0 - rhs.0)
+    }
+}
+
+impl std::iter::Sum for Pico {
+    fn sum<I: Iterator<Item = Pico>>(iter: I) -> Pico {
+        iter.fold(Pico::ZERO, Add::add)
+    }
+}
+
+/// Serialized as an exact JSON number in dollars (all 12 decimals, trailing zeros trimmed).
+impl Serialize for Pico {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_decimal(&self.usd(), serializer)
+    }
+}
+
+/// Rounds dollars to the response scale (half away from zero).
+pub fn round_usd(usd: Decimal) -> Decimal {
+    usd.round_dp_with_strategy(RESPONSE_SCALE, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// Writes a decimal as a JSON number token, exactly as its decimal text.
+pub fn serialize_decimal<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = value.normalize().to_string();
+    let raw = serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+    raw.serialize(serializer)
+}
+
+/// Rounds `amounts` (picodollars) to the response scale so that the rounded
+/// parts add up exactly to the rounded total (largest-remainder method).
+///
+/// This is what lets a breakdown or a list of buckets "sum exactly to the total".
+pub fn apportion(amounts: &[Pico]) -> (Decimal, Vec<Decimal>) {
+    const UNIT: i128 = 1_000_000; // picodollars per micro-dollar
+    let total: i128 = amounts.iter().map(|a| i128::from(a.0)).sum();
+    let rounded_total = round_half_away(total, UNIT);
+    let mut parts: Vec<i128> = amounts
+        .iter()
+        .map(|a| i128::from(a.0).div_euclid(UNIT))
+        .collect();
+    let mut residual = rounded_total - parts.iter().sum::<i128>();
+    let mut order: Vec<usize> = (0..amounts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(i128::from(amounts[i].0).rem_euclid(UNIT)));
+    for &i in order.iter().cycle().take(amounts.len().max(1) * 2) {
+        if residual == 0 || amounts.is_empty() {
+            break;
+        }
+        let step = residual.signum();
+        parts[i] += step;
+        residual -= step;
+    }
+    let to_usd = |micros: i128| Decimal::from_i128_with_scale(micros, RESPONSE_SCALE).normalize();
+    (
+        to_usd(rounded_total),
+        parts.into_iter().map(to_usd).collect(),
+    )
+}
+
+fn round_half_away(value: i128, unit: i128) -> i128 {
+    let half = unit / 2;
+    if value >= 0 {
+        (value + half) / unit
+    } else {
+        -((-value + half) / unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn picodollars_round_trip_exactly() {
+        let p = Pico::from_usd(d("0.000000000125")).unwrap();
+        assert_eq!(p, Pico(125));
+        assert_eq!(p.usd(), d("0.000000000125"));
+        assert_eq!(Pico::from_usd(d("48.5")).unwrap().usd(), d("48.5"));
+        assert_eq!(Pico::from_usd(d("1e7")), None);
+    }
+
+    #[test]
+    fn serializes_as_exact_json_number() {
+        let json = serde_json::to_string(&Pico(1_234_567_890_123)).unwrap();
+        assert_eq!(json, "1.234567890123");
+        assert_eq!(serde_json::to_string(&Pico(0)).unwrap(), "0");
+    }
+
+    #[test]
+    fn apportioned_parts_sum_to_rounded_total() {
+        // Three parts of 0.0000004 USD each: each rounds to 0, the total to 0.000001.
+        let parts = vec![Pico(400_000); 3];
+        let (total, rounded) = apportion(&parts);
+        assert_eq!(total, d("0.000001"));
+        assert_eq!(rounded.iter().copied().sum::<Decimal>(), total);
+        let many: Vec<Pico> = (0..97).map(|i| Pico(1_234_567 * i + 499_999)).collect();
+        let (total, rounded) = apportion(&many);
+        assert_eq!(rounded.iter().copied().sum::<Decimal>(), total);
+        for (part, exact) in rounded.iter().zip(&many) {
+            assert!((*part - exact.usd()).abs() < d("0.000001"));
+        }
+    }
+}

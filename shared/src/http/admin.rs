@@ -1,0 +1,159 @@
+//! `/admin/*`: project mapping rules, re-pricing and status.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState};
+use crate::domain::rules::{validate_pattern, ProjectRule};
+use crate::domain::timeframe::resolve_range;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    pattern: String,
+    project: String,
+    #[serde(default)]
+    priority: i32,
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|err| ApiError::Unprocessable {
+        message: format!("invalid body: {err}"),
+        details: vec![json!({"field": "body", "message": err.to_string()})],
+    })
+}
+
+fn parse_rule(body: &Bytes) -> Result<RuleBody, ApiError> {
+    let rule: RuleBody = json_body(body)?;
+    validate_pattern(&rule.pattern).map_err(|m| ApiError::field("pattern", m))?;
+    if rule.project.trim().is_empty() || rule.project.len() > 200 {
+        return Err(ApiError::field("project", "must be 1 to 200 characters"));
+    }
+    Ok(rule)
+}
+
+fn rule_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::field("id", "must be a rule id (integer)"))
+}
+
+pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let rules = state.store().list_rules().await?;
+    Ok(Json(
+        json!({"default_project": state.config.default_project, "rules": rules}),
+    ))
+}
+
+/// Creates a rule and re-tags the records it now captures.
+pub async fn create_rule(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = parse_rule(&body)?;
+    let rule = state
+        .store()
+        .create_rule(body.pattern.trim(), body.project.trim(), body.priority)
+        .await?;
+    let retag = state.ledger.apply_rules().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"rule": rule, "retagged": retag})),
+    ))
+}
+
+pub async fn update_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let id = rule_id(&id)?;
+    let body = parse_rule(&body)?;
+    let rule = ProjectRule {
+        id,
+        pattern: body.pattern.trim().into(),
+        project: body.project.trim().into(),
+        priority: body.priority,
+    };
+    let rule = state
+        .store()
+        .update_rule(&rule)
+        .await
+        .map_err(|err| match err {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no project mapping {id}"))
+            }
+            other => other.into(),
+        })?;
+    let retag = state.ledger.apply_rules().await?;
+    Ok(Json(json!({"rule": rule, "retagged": retag})))
+}
+
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = rule_id(&id)?;
+    if !state.store().delete_rule(id).await? {
+        return Err(ApiError::NotFound(format!("no project mapping {id}")));
+    }
+    let retag = state.ledger.apply_rules().await?;
+    Ok(Json(json!({"deleted": id, "retagged": retag})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepriceBody {
+    start: Option<String>,
+    end: Option<String>,
+    tz: Option<String>,
+}
+
+/// Recomputes computed costs in a range with the current catalog and says what changed.
+pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let body: RepriceBody = json_body(&body)?;
+    let (Some(start), Some(end)) = (body.start.as_deref(), body.end.as_deref()) else {
+        let missing = if body.start.is_none() { "start" } else { "end" };
+        return Err(ApiError::field(
+            missing,
+            "is required (YYYY-MM-DD or RFC 3339)",
+        ));
+    };
+    let tz = match body.tz.as_deref() {
+        Some(name) => crate::domain::timeframe::parse_tz(name)?,
+        None => state.config.report_timezone,
+    };
+    let range = resolve_range(Some(start), Some(end), tz, Utc::now(), 30)?;
+    let report = state.ledger.reprice(range.start, range.end).await?;
+    Ok(Json(
+        json!({"start": range.start_label, "end": range.end_label, "timezone": tz.name(), "report": report}),
+    ))
+}
+
+/// Collection and sync state per provider, and unpriced models.
+pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let config = &state.config;
+    let unpriced: Vec<Value> = state
+        .store()
+        .unpriced_models()
+        .await?
+        .into_iter()
+        .map(|(model, requests)| json!({"model": model, "unpriced_requests": requests}))
+        .collect();
+    Ok(Json(json!({
+        "version": super::VERSION,
+        "database": state.store().backend(),
+        "report_timezone": config.report_timezone.name(),
+        "providers": {
+            "anthropic": {"configured": config.anthropic_admin_key.is_some(), "last_run": null, "watermark": null, "last_error": null},
+            "openai": {"configured": config.openai_admin_key.is_some(), "last_run": null, "watermark": null, "last_error": null},
+        },
+        "context_vault": {"configured": config.context_vault_url.is_some() && config.context_vault_api_key.is_some(), "last_sync": null},
+        "unpriced_models": unpriced,
+    })))
+}

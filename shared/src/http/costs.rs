@@ -1,0 +1,113 @@
+//! `GET /costs/*` (SPEC §6.1): every answer comes from rollups.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chrono::Utc;
+
+use super::params::Params;
+use super::{ApiError, AppState};
+use crate::domain::timeframe::{last_days, resolve_day, Granularity};
+use crate::reports::{self, Breakdown, DailyReport, RangeReport, Scope, SummaryReport};
+use crate::store::Dimension;
+
+/// Days covered by a breakdown when `start` is not given.
+const DEFAULT_DAYS: u32 = 30;
+
+pub async fn daily(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<DailyReport>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["date", "tz"], true)?;
+    let range = resolve_day(params.get("date"), params.tz(&state)?, Utc::now())?;
+    let scope = Scope {
+        range,
+        filters: params.filters()?,
+    };
+    Ok(Json(reports::daily(state.store(), &scope).await?))
+}
+
+pub async fn range(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<RangeReport>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["start", "end", "tz", "group_by"], true)?;
+    let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
+    let scope = params.scope(&state, DEFAULT_DAYS)?;
+    Ok(Json(
+        reports::range(state.store(), &scope, granularity).await?,
+    ))
+}
+
+async fn summary(
+    state: AppState,
+    q: Option<String>,
+    days: u32,
+) -> Result<Json<SummaryReport>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["tz"], true)?;
+    let range = last_days(days, params.tz(&state)?, Utc::now());
+    range.check_whole_hours()?;
+    let scope = Scope {
+        range,
+        filters: params.filters()?,
+    };
+    Ok(Json(reports::summary(state.store(), &scope, days).await?))
+}
+
+pub async fn weekly(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<SummaryReport>, ApiError> {
+    summary(state, q, 7).await
+}
+
+pub async fn monthly(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<SummaryReport>, ApiError> {
+    summary(state, q, 30).await
+}
+
+async fn breakdown(
+    state: AppState,
+    q: Option<String>,
+    dim: Dimension,
+) -> Result<Json<Breakdown>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["start", "end", "tz"], true)?;
+    let scope = params.scope(&state, DEFAULT_DAYS)?;
+    Ok(Json(reports::breakdown(state.store(), &scope, dim).await?))
+}
+
+pub async fn by_model(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Breakdown>, ApiError> {
+    breakdown(state, q, Dimension::Model).await
+}
+
+pub async fn by_session_type(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Breakdown>, ApiError> {
+    breakdown(state, q, Dimension::SessionType).await
+}
+
+pub async fn by_project(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Breakdown>, ApiError> {
+    breakdown(state, q, Dimension::Project).await
+}
+
+pub async fn by_agent(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Breakdown>, ApiError> {
+    breakdown(state, q, Dimension::Agent).await
+}
+
+pub async fn by_provider(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Breakdown>, ApiError> {
+    breakdown(state, q, Dimension::Provider).await
+}

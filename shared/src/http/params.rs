@@ -1,0 +1,210 @@
+//! Query-string parsing shared by the handlers: strict (an unknown parameter is a
+//! 400 that names it), with time ranges, zones and filters resolved in one place.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+
+use super::{ApiError, AppState};
+use crate::domain::timeframe::{parse_tz, resolve_range, ResolvedRange};
+use crate::domain::usage::{SessionType, Source};
+use crate::reports::{Scope, NO_AGENT};
+use crate::store::Filters;
+
+/// The filter parameters every cost endpoint accepts.
+pub const FILTERS: &[&str] = &[
+    "provider",
+    "model",
+    "project",
+    "agent",
+    "session_type",
+    "source",
+];
+
+/// Parsed query parameters.
+#[derive(Debug, Default)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    /// Parses a raw query string, rejecting parameters outside `allowed` and [`FILTERS`] when `with_filters`.
+    pub fn parse(
+        raw: Option<&str>,
+        allowed: &[&str],
+        with_filters: bool,
+    ) -> Result<Params, ApiError> {
+        let mut map = HashMap::new();
+        for (key, value) in form_urlencoded(raw.unwrap_or_default()) {
+            let known = allowed.contains(&key.as_str())
+                || (with_filters && FILTERS.contains(&key.as_str()));
+            if !known {
+                let mut accepted: Vec<&str> = allowed.to_vec();
+                if with_filters {
+                    accepted.extend_from_slice(FILTERS);
+                }
+                return Err(ApiError::field(
+                    &key,
+                    format!("unknown parameter (accepted: {})", accepted.join(", ")),
+                ));
+            }
+            map.insert(key, value);
+        }
+        Ok(Params(map))
+    }
+
+    /// A non-empty value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// A bounded integer parameter.
+    pub fn int(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::field(
+                    name,
+                    format!("must be an integer from {min} to {max}"),
+                )),
+            },
+        }
+    }
+
+    /// The report zone: `tz`, else `REPORT_TIMEZONE`.
+    pub fn tz(&self, state: &AppState) -> Result<Tz, ApiError> {
+        match self.get("tz") {
+            Some(name) => Ok(parse_tz(name)?),
+            None => Ok(state.config.report_timezone),
+        }
+    }
+
+    /// The equality filters, validated where the values are a closed set.
+    pub fn filters(&self) -> Result<Filters, ApiError> {
+        if let Some(t) = self.get("session_type") {
+            if SessionType::parse(t).is_none() {
+                return Err(ApiError::field(
+                    "session_type",
+                    "must be one of main, subagent, heartbeat, cron, other",
+                ));
+            }
+        }
+        if let Some(s) = self.get("source") {
+            if Source::parse(s).is_none() {
+                return Err(ApiError::field(
+                    "source",
+                    "must be one of push, anthropic, openai, import",
+                ));
+            }
+        }
+        let owned = |name: &str| self.get(name).map(|v| v.trim().to_string());
+        Ok(Filters {
+            provider: owned("provider"),
+            model: owned("model"),
+            project: owned("project"),
+            agent: owned("agent").map(|a| if a == NO_AGENT { String::new() } else { a }),
+            session_type: owned("session_type"),
+            source: owned("source"),
+        })
+    }
+
+    /// A range from `start_name`/`end_name` (default: the last `default_days` days).
+    pub fn range(
+        &self,
+        state: &AppState,
+        start_name: &str,
+        end_name: &str,
+        default_days: u32,
+    ) -> Result<ResolvedRange, ApiError> {
+        let tz = self.tz(state)?;
+        resolve_range(
+            self.get(start_name),
+            self.get(end_name),
+            tz,
+            Utc::now(),
+            default_days,
+        )
+        .map_err(|mut err| {
+            // The time module names the parameters `start`/`end`; report the names the client used.
+            if err.param == "start" {
+                err.param = start_name.to_string();
+            } else if err.param == "end" {
+                err.param = end_name.to_string();
+            }
+            err.into()
+        })
+    }
+
+    /// A cost-report scope from `start`/`end` and the filters.
+    pub fn scope(&self, state: &AppState, default_days: u32) -> Result<Scope, ApiError> {
+        Ok(Scope {
+            range: self.range(state, "start", "end", default_days)?,
+            filters: self.filters()?,
+        })
+    }
+}
+
+/// Decodes `a=b&c=d` (with `+` and percent escapes).
+fn form_urlencoded(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_and_plus() {
+        assert_eq!(decode("America%2FChicago"), "America/Chicago");
+        assert_eq!(decode("a+b%20c"), "a b c");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn unknown_parameters_are_named() {
+        let err = Params::parse(
+            Some("start=2026-01-01&grup_by=day"),
+            &["start", "end", "group_by"],
+            true,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("grup_by"));
+        assert!(Params::parse(Some("model=x&tz=UTC"), &["tz"], true).is_ok());
+    }
+}

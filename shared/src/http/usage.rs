@@ -1,0 +1,182 @@
+//! `/api/usage` (SPEC §6.2): push events, list records, summarise.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::params::Params;
+use super::{ApiError, AppState};
+use crate::domain::money::Pico;
+use crate::domain::timeframe::Granularity;
+use crate::domain::usage::UsageRecord;
+use crate::ingest::parse_events;
+use crate::reports::{self, RangeReport, Scope};
+use crate::store::{UsageQuery, WriteMode, WriteStatus};
+
+/// A stored record as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct RecordView {
+    pub id: i64,
+    pub event_id: String,
+    pub source: &'static str,
+    pub recorded_at: DateTime<Utc>,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_5m_tokens: i64,
+    pub cache_write_1h_tokens: i64,
+    pub web_search_requests: i64,
+    pub requests: i64,
+    pub service_tier: Option<String>,
+    pub context_window: Option<String>,
+    pub inference_geo: Option<String>,
+    pub session_label: Option<String>,
+    pub session_type: &'static str,
+    pub session_id: Option<String>,
+    pub agent: Option<String>,
+    pub project: String,
+    pub project_source: &'static str,
+    pub api_key_name: Option<String>,
+    pub workspace_name: Option<String>,
+    pub cost_usd: Pico,
+    pub cost_source: &'static str,
+    pub computed_cost_usd: Option<Pico>,
+    pub price_ref: Option<String>,
+    pub unpriced: bool,
+    pub metadata: Option<Value>,
+}
+
+impl From<UsageRecord> for RecordView {
+    fn from(r: UsageRecord) -> RecordView {
+        RecordView {
+            id: r.id,
+            metadata: r.raw.get("metadata").cloned(),
+            event_id: r.external_id,
+            source: r.source.as_str(),
+            recorded_at: r.recorded_at,
+            provider: r.provider,
+            model: r.model,
+            input_tokens: r.tokens.input,
+            output_tokens: r.tokens.output,
+            cache_read_tokens: r.tokens.cache_read,
+            cache_write_5m_tokens: r.tokens.cache_write_5m,
+            cache_write_1h_tokens: r.tokens.cache_write_1h,
+            web_search_requests: r.tokens.web_search_requests,
+            requests: r.tokens.requests,
+            service_tier: r.service_tier,
+            context_window: r.context_window,
+            inference_geo: r.inference_geo,
+            session_label: r.session_label,
+            session_type: r.session_type.as_str(),
+            session_id: r.session_id,
+            agent: r.agent,
+            project: r.project,
+            project_source: r.project_source.as_str(),
+            api_key_name: r.api_key_name,
+            workspace_name: r.workspace_name,
+            cost_usd: r.cost,
+            cost_source: r.cost_source.as_str(),
+            computed_cost_usd: r.computed_cost,
+            price_ref: r.price_ref,
+            unpriced: r.unpriced,
+        }
+    }
+}
+
+/// `POST /api/usage`: 201 when anything was stored, 200 when every event was already stored.
+pub async fn create(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|err| ApiError::BadRequest {
+        message: format!("the body is not valid JSON: {err}"),
+        details: vec![json!({"field": "body", "message": err.to_string()})],
+    })?;
+    let events = parse_events(&value, Utc::now()).map_err(ApiError::invalid_fields)?;
+    let outcomes = state.ledger.ingest(events, WriteMode::InsertOnly).await?;
+    let created = outcomes
+        .iter()
+        .filter(|o| o.status == WriteStatus::Created)
+        .count();
+    let status = if created > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let records: Vec<RecordView> = outcomes.into_iter().map(|o| o.record.into()).collect();
+    let unchanged = records.len() - created;
+    Ok((
+        status,
+        Json(json!({"created": created, "unchanged": unchanged, "records": records})),
+    ))
+}
+
+/// `GET /api/usage`: raw records, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(
+        q.as_deref(),
+        &["start_date", "end_date", "tz", "limit", "offset"],
+        true,
+    )?;
+    let limit = params.int("limit", 100, 1, 1000)?;
+    let offset = params.int("offset", 0, 0, i64::MAX)?;
+    let range = params.range(&state, "start_date", "end_date", 30)?;
+    let query = UsageQuery {
+        start: Some(range.start),
+        end: Some(range.end),
+        filters: params.filters()?,
+        limit,
+        offset,
+    };
+    let (records, total) = state.store().list_usage(&query).await?;
+    let records: Vec<RecordView> = records.into_iter().map(RecordView::from).collect();
+    Ok(Json(json!({
+        "start": range.start_label, "end": range.end_label, "timezone": range.tz.name(),
+        "records": records,
+        "pagination": {"total": total, "limit": limit, "offset": offset, "has_more": offset + (records.len() as i64) < total},
+    })))
+}
+
+/// `GET /api/usage/summary`: totals and buckets by day, week or month.
+pub async fn summary(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<RangeReport>, ApiError> {
+    let params = Params::parse(
+        q.as_deref(),
+        &["start_date", "end_date", "tz", "group_by"],
+        true,
+    )?;
+    let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
+    let scope = Scope {
+        range: params.range(&state, "start_date", "end_date", 30)?,
+        filters: params.filters()?,
+    };
+    Ok(Json(
+        reports::range(state.store(), &scope, granularity).await?,
+    ))
+}
+
+/// `DELETE /api/usage/{id}`: removes one record and its share of the rollups.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::field("id", "must be a record id (integer)"))?;
+    if state.store().delete_usage(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no usage record {id}")))
+    }
+}

@@ -1,0 +1,244 @@
+//! The ledger: turns arriving usage into priced, attributed records and keeps
+//! them consistent when rules or prices change (SPEC §5).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::money::Pico;
+use crate::domain::pricing::PriceCatalog;
+use crate::domain::rules::{ProjectRules, RuleSubject};
+use crate::domain::session::{infer_agent, infer_session_type};
+use crate::domain::usage::{CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord};
+use crate::store::{CostChange, DynStore, StoreError, WriteMode, WriteOutcome};
+
+/// Prices and attributes records, then stores them.
+#[derive(Clone)]
+pub struct Ledger {
+    store: DynStore,
+    catalog: &'static PriceCatalog,
+    default_project: String,
+}
+
+/// What a re-pricing changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RepriceReport {
+    pub records_checked: u64,
+    pub records_changed: u64,
+    pub cost_before_usd: Pico,
+    pub cost_after_usd: Pico,
+    pub newly_priced: u64,
+}
+
+/// What applying the current rules changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetagReport {
+    pub subjects_changed: u64,
+    pub records_changed: u64,
+}
+
+const REPRICE_PAGE: i64 = 2_000;
+
+impl Ledger {
+    pub fn new(
+        store: DynStore,
+        catalog: &'static PriceCatalog,
+        default_project: impl Into<String>,
+    ) -> Self {
+        Ledger {
+            store,
+            catalog,
+            default_project: default_project.into(),
+        }
+    }
+
+    pub fn store(&self) -> &DynStore {
+        &self.store
+    }
+
+    pub fn catalog(&self) -> &'static PriceCatalog {
+        self.catalog
+    }
+
+    /// The current project rules, ordered for resolution.
+    pub async fn rules(&self) -> Result<ProjectRules, StoreError> {
+        Ok(ProjectRules::new(
+            self.store.list_rules().await?,
+            self.default_project.clone(),
+        ))
+    }
+
+    /// Prices and attributes one arriving record.
+    pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
+        let session_type = new.session_type.unwrap_or_else(|| {
+            infer_session_type(new.session_label.as_deref(), new.session_id.as_deref())
+        });
+        let agent = new
+            .agent
+            .or_else(|| infer_agent(new.session_label.as_deref(), new.session_id.as_deref()));
+        let (project, project_source) = match new.project {
+            Some(project) => (project, ProjectSource::Explicit),
+            None => {
+                let subject = RuleSubject {
+                    session_label: new.session_label.as_deref(),
+                    api_key_name: new.api_key_name.as_deref(),
+                    workspace_name: new.workspace_name.as_deref(),
+                };
+                (rules.resolve(subject).to_string(), ProjectSource::Mapping)
+            }
+        };
+        let mut record = UsageRecord {
+            id: 0,
+            source: new.source,
+            external_id: new.external_id,
+            recorded_at: truncate_to_millis(new.recorded_at),
+            bucket_seconds: new.bucket_seconds,
+            provider: new.provider,
+            model: new.model,
+            tokens: new.tokens,
+            service_tier: new.service_tier,
+            context_window: new.context_window,
+            inference_geo: new.inference_geo,
+            session_label: new.session_label,
+            session_type,
+            session_id: new.session_id,
+            agent,
+            project,
+            project_source,
+            api_key_id: new.api_key_id,
+            api_key_name: new.api_key_name,
+            workspace_id: new.workspace_id,
+            workspace_name: new.workspace_name,
+            cost: Pico::ZERO,
+            cost_source: CostSource::Computed,
+            computed_cost: None,
+            price_ref: None,
+            unpriced: false,
+            raw: new.raw,
+        };
+        let reported = new.reported_cost.and_then(Pico::from_usd);
+        self.apply_price(&mut record, reported);
+        record
+    }
+
+    /// Sets the cost fields from the catalog, keeping a reported cost as the figure totals use.
+    fn apply_price(&self, record: &mut UsageRecord, reported: Option<Pico>) {
+        let quote = self.catalog.quote(&PricingInput {
+            model: &record.model,
+            recorded_at: record.recorded_at,
+            tokens: &record.tokens,
+            service_tier: record.service_tier.as_deref(),
+            // An aggregated bucket sums many requests: its token total says nothing about
+            // one request's context size, so only an explicit `200k-1M` makes it long-context.
+            context_window: record
+                .context_window
+                .as_deref()
+                .or((record.bucket_seconds > 0).then_some("0-200k")),
+            inference_geo: record.inference_geo.as_deref(),
+        });
+        record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd(q.cost));
+        record.price_ref = quote.map(|q| q.price_ref);
+        match reported {
+            Some(cost) => {
+                record.cost = cost;
+                record.cost_source = CostSource::Reported;
+                record.unpriced = false;
+            }
+            None => {
+                record.cost = record.computed_cost.unwrap_or(Pico::ZERO);
+                record.cost_source = CostSource::Computed;
+                record.unpriced = record.computed_cost.is_none();
+            }
+        }
+    }
+
+    /// Resolves and stores a batch, all or nothing.
+    pub async fn ingest(
+        &self,
+        batch: Vec<NewUsage>,
+        mode: WriteMode,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let rules = self.rules().await?;
+        let records = batch
+            .into_iter()
+            .map(|new| self.resolve(new, &rules))
+            .collect();
+        self.store.write_usage(records, mode).await
+    }
+
+    /// Re-applies the current rules to every rule-attributed record.
+    pub async fn apply_rules(&self) -> Result<RetagReport, StoreError> {
+        let rules = self.rules().await?;
+        let changes: Vec<_> = self
+            .store
+            .mapping_subjects()
+            .await?
+            .into_iter()
+            .filter_map(|subject| {
+                let wanted = rules
+                    .resolve(RuleSubject {
+                        session_label: subject.session_label.as_deref(),
+                        api_key_name: subject.api_key_name.as_deref(),
+                        workspace_name: subject.workspace_name.as_deref(),
+                    })
+                    .to_string();
+                (wanted != subject.project).then_some((subject, wanted))
+            })
+            .collect();
+        if changes.is_empty() {
+            return Ok(RetagReport::default());
+        }
+        let records_changed = self.store.retag(&changes).await?;
+        Ok(RetagReport {
+            subjects_changed: changes.len() as u64,
+            records_changed,
+        })
+    }
+
+    /// Recomputes computed costs in `[start, end)` with the current catalog.
+    /// Reported costs stay the figure totals use; their computed twin is refreshed.
+    pub async fn reprice(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<RepriceReport, StoreError> {
+        let mut report = RepriceReport::default();
+        let mut after_id = 0;
+        loop {
+            let page = self
+                .store
+                .records_between(start, end, after_id, REPRICE_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after_id = last.id;
+            let mut changes = Vec::new();
+            for record in page {
+                report.records_checked += 1;
+                report.cost_before_usd += record.cost;
+                let mut repriced = record.clone();
+                let reported = (record.cost_source == CostSource::Reported).then_some(record.cost);
+                self.apply_price(&mut repriced, reported);
+                report.cost_after_usd += repriced.cost;
+                if repriced != record {
+                    report.records_changed += 1;
+                    report.newly_priced += u64::from(record.unpriced && !repriced.unpriced);
+                    changes.push(CostChange {
+                        id: record.id,
+                        cost: repriced.cost,
+                        computed_cost: repriced.computed_cost,
+                        price_ref: repriced.price_ref,
+                        unpriced: repriced.unpriced,
+                    });
+                }
+            }
+            if !changes.is_empty() {
+                self.store.update_costs(&changes).await?;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Storage keeps milliseconds; truncating on arrival keeps re-sent records identical.
+fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
+}

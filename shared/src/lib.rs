@@ -1,0 +1,11 @@
+//! AI Cost Tracker library: every piece of logic, testable without Lambda.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod ledger;
+pub mod reports;
+pub mod store;

@@ -1,0 +1,307 @@
+//! Cost reports (SPEC §6.1) built from rollups only: breakdowns, zero-filled
+//! buckets and summaries whose rounded parts add up exactly to the rounded total.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use crate::domain::money::{apportion, serialize_decimal, Pico};
+use crate::domain::timeframe::{bucket_index, buckets, Granularity, ResolvedRange};
+use crate::store::{Dimension, Filters, Grouping, Store, StoreError, Totals};
+
+/// Label used for records without an agent.
+pub const NO_AGENT: &str = "(none)";
+
+/// What a report covers: a resolved range and the filters of the request.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub range: ResolvedRange,
+    pub filters: Filters,
+}
+
+/// Token and request counts every cost figure comes with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub requests: i64,
+    pub unpriced_requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    /// 5-minute plus 1-hour cache writes.
+    pub cache_write_tokens: i64,
+    pub cache_write_5m_tokens: i64,
+    pub cache_write_1h_tokens: i64,
+    pub web_search_requests: i64,
+}
+
+impl From<&Totals> for Counts {
+    fn from(t: &Totals) -> Counts {
+        Counts {
+            requests: t.requests,
+            unpriced_requests: t.unpriced_requests,
+            input_tokens: t.input_tokens,
+            output_tokens: t.output_tokens,
+            cache_read_tokens: t.cache_read_tokens,
+            cache_write_tokens: t.cache_write_5m_tokens + t.cache_write_1h_tokens,
+            cache_write_5m_tokens: t.cache_write_5m_tokens,
+            cache_write_1h_tokens: t.cache_write_1h_tokens,
+            web_search_requests: t.web_search_requests,
+        }
+    }
+}
+
+/// The fields every cost response starts with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    pub start: String,
+    pub end: String,
+    pub timezone: String,
+    #[serde(serialize_with = "serialize_decimal")]
+    pub total_cost_usd: Decimal,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+impl Header {
+    fn new(range: &ResolvedRange, total_cost_usd: Decimal, totals: &Totals) -> Header {
+        Header {
+            start: range.start_label.clone(),
+            end: range.end_label.clone(),
+            timezone: range.tz.name().to_string(),
+            total_cost_usd,
+            counts: Counts::from(totals),
+        }
+    }
+}
+
+/// One line of a breakdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownItem {
+    pub key: String,
+    #[serde(serialize_with = "serialize_decimal")]
+    pub cost_usd: Decimal,
+    #[serde(serialize_with = "serialize_decimal")]
+    pub share: Decimal,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// `GET /costs/by-*`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breakdown {
+    #[serde(flatten)]
+    pub header: Header,
+    pub dimension: &'static str,
+    pub breakdown: Vec<BreakdownItem>,
+}
+
+/// One period of a range report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketItem {
+    pub period: NaiveDate,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_decimal")]
+    pub cost_usd: Decimal,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// `GET /costs/range`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeReport {
+    #[serde(flatten)]
+    pub header: Header,
+    pub group_by: &'static str,
+    pub buckets: Vec<BucketItem>,
+}
+
+/// `GET /costs/daily`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyReport {
+    pub date: String,
+    #[serde(flatten)]
+    pub header: Header,
+    pub by_model: Vec<BreakdownItem>,
+    pub by_project: Vec<BreakdownItem>,
+    pub by_session_type: Vec<BreakdownItem>,
+}
+
+/// `GET /costs/summary/weekly|monthly`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryReport {
+    #[serde(flatten)]
+    pub header: Header,
+    pub days: u32,
+    #[serde(serialize_with = "serialize_decimal")]
+    pub daily_average_usd: Decimal,
+    pub by_model: Vec<BreakdownItem>,
+    pub by_project: Vec<BreakdownItem>,
+    pub by_session_type: Vec<BreakdownItem>,
+    pub daily: Vec<BucketItem>,
+}
+
+fn share(part: Pico, total: Pico) -> Decimal {
+    if total.0 == 0 {
+        return Decimal::ZERO;
+    }
+    (Decimal::from(part.0) / Decimal::from(total.0))
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+fn sum(totals: impl Iterator<Item = Totals>) -> Totals {
+    totals.fold(Totals::default(), |mut acc, t| {
+        acc += t;
+        acc
+    })
+}
+
+/// Sums by one dimension, sorted by cost (descending, then key), with the total.
+async fn grouped(
+    store: &dyn Store,
+    scope: &Scope,
+    dim: Dimension,
+) -> Result<(Totals, Vec<BreakdownItem>), StoreError> {
+    let rows = store
+        .rollup_totals(
+            scope.range.start,
+            scope.range.end,
+            &scope.filters,
+            Grouping::By(dim),
+        )
+        .await?;
+    let mut rows: Vec<(String, Totals)> = rows
+        .into_iter()
+        .map(|(key, totals)| {
+            let key = key
+                .value
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| NO_AGENT.to_string());
+            (key, totals)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.cost.cmp(&a.1.cost).then_with(|| a.0.cmp(&b.0)));
+    let total = sum(rows.iter().map(|(_, t)| *t));
+    let (_, costs) = apportion(&rows.iter().map(|(_, t)| t.cost).collect::<Vec<_>>());
+    let items = rows
+        .iter()
+        .zip(costs)
+        .map(|((key, t), cost_usd)| BreakdownItem {
+            key: key.clone(),
+            cost_usd,
+            share: share(t.cost, total.cost),
+            counts: Counts::from(t),
+        })
+        .collect();
+    Ok((total, items))
+}
+
+fn total_usd(total: &Totals) -> Decimal {
+    apportion(&[total.cost]).0
+}
+
+/// A breakdown by one dimension.
+pub async fn breakdown(
+    store: &dyn Store,
+    scope: &Scope,
+    dim: Dimension,
+) -> Result<Breakdown, StoreError> {
+    let (total, items) = grouped(store, scope, dim).await?;
+    Ok(Breakdown {
+        header: Header::new(&scope.range, total_usd(&total), &total),
+        dimension: dim.column(),
+        breakdown: items,
+    })
+}
+
+/// Zero-filled buckets of the range and the totals they add up to.
+async fn bucketed(
+    store: &dyn Store,
+    scope: &Scope,
+    granularity: Granularity,
+) -> Result<(Totals, Vec<BucketItem>), StoreError> {
+    let periods = buckets(&scope.range, granularity);
+    let mut sums = vec![Totals::default(); periods.len()];
+    let rows = store
+        .rollup_totals(
+            scope.range.start,
+            scope.range.end,
+            &scope.filters,
+            Grouping::Hour,
+        )
+        .await?;
+    for (key, totals) in rows {
+        if let Some(i) = key.hour.and_then(|hour| bucket_index(&periods, hour)) {
+            sums[i] += totals;
+        }
+    }
+    let total = sum(sums.iter().copied());
+    let (_, costs) = apportion(&sums.iter().map(|t| t.cost).collect::<Vec<_>>());
+    let items = periods
+        .into_iter()
+        .zip(sums.iter())
+        .zip(costs)
+        .map(|((b, t), cost_usd)| BucketItem {
+            period: b.period,
+            start: b.start,
+            end: b.end,
+            cost_usd,
+            counts: Counts::from(t),
+        })
+        .collect();
+    Ok((total, items))
+}
+
+/// Totals and zero-filled buckets by day, ISO week or month.
+pub async fn range(
+    store: &dyn Store,
+    scope: &Scope,
+    granularity: Granularity,
+) -> Result<RangeReport, StoreError> {
+    let (total, items) = bucketed(store, scope, granularity).await?;
+    Ok(RangeReport {
+        header: Header::new(&scope.range, total_usd(&total), &total),
+        group_by: granularity.as_str(),
+        buckets: items,
+    })
+}
+
+/// One day with breakdowns by model, project and session type.
+pub async fn daily(store: &dyn Store, scope: &Scope) -> Result<DailyReport, StoreError> {
+    let (total, by_model) = grouped(store, scope, Dimension::Model).await?;
+    let (_, by_project) = grouped(store, scope, Dimension::Project).await?;
+    let (_, by_session_type) = grouped(store, scope, Dimension::SessionType).await?;
+    Ok(DailyReport {
+        date: scope.range.start_label.clone(),
+        header: Header::new(&scope.range, total_usd(&total), &total),
+        by_model,
+        by_project,
+        by_session_type,
+    })
+}
+
+/// The last `days` days including today, with a daily average and daily buckets.
+pub async fn summary(
+    store: &dyn Store,
+    scope: &Scope,
+    days: u32,
+) -> Result<SummaryReport, StoreError> {
+    let (total, by_model) = grouped(store, scope, Dimension::Model).await?;
+    let (_, by_project) = grouped(store, scope, Dimension::Project).await?;
+    let (_, by_session_type) = grouped(store, scope, Dimension::SessionType).await?;
+    let (_, daily) = bucketed(store, scope, Granularity::Day).await?;
+    let total_cost_usd = total_usd(&total);
+    let daily_average_usd = (total.cost.usd() / Decimal::from(days.max(1)))
+        .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    Ok(SummaryReport {
+        header: Header::new(&scope.range, total_cost_usd, &total),
+        days,
+        daily_average_usd,
+        by_model,
+        by_project,
+        by_session_type,
+        daily,
+    })
+}

@@ -1,0 +1,170 @@
+//! Storage: one [`Store`] trait, a Postgres and a SQLite implementation chosen by
+//! the `DATABASE_URL` scheme, and the rollups that let reports skip raw records.
+
+mod postgres;
+pub(crate) mod records;
+pub(crate) mod rollup;
+mod sql_impl;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::rules::ProjectRule;
+use crate::domain::usage::UsageRecord;
+
+pub use postgres::PgStore;
+pub use rollup::{Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey, Totals};
+pub use sqlite::SqliteStore;
+
+/// Storage failures. Messages never contain SQL text or connection strings.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported DATABASE_URL scheme (expected postgres:// or sqlite://)")]
+    UnsupportedUrl,
+    #[error("record {index} (event_id {external_id}) was already stored with different content")]
+    Conflict { index: usize, external_id: String },
+    #[error("not found")]
+    NotFound,
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// How a write treats a record whose `(source, external_id)` already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Pushed events: the same content again is a no-op, different content a conflict
+    /// that rolls back the whole batch.
+    InsertOnly,
+    /// Pulled buckets: the new figures replace the old; rollups move by the difference.
+    Upsert,
+}
+
+/// What happened to one record of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStatus {
+    Created,
+    Unchanged,
+    Updated,
+}
+
+/// One record as stored, with what the write did to it.
+#[derive(Debug, Clone)]
+pub struct WriteOutcome {
+    pub status: WriteStatus,
+    pub record: UsageRecord,
+}
+
+/// A page of raw records, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct UsageQuery {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub filters: Filters,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The attribution inputs shared by records whose project came from a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MappingSubject {
+    pub session_label: Option<String>,
+    pub api_key_name: Option<String>,
+    pub workspace_name: Option<String>,
+    pub project: String,
+}
+
+/// A new computed cost for one record (re-pricing).
+#[derive(Debug, Clone)]
+pub struct CostChange {
+    pub id: i64,
+    pub cost: crate::domain::money::Pico,
+    pub computed_cost: Option<crate::domain::money::Pico>,
+    pub price_ref: Option<String>,
+    pub unpriced: bool,
+}
+
+/// The storage contract both backends implement and one test story checks.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `postgres` or `sqlite`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations of this backend.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes records and their rollup deltas in one transaction; all or nothing.
+    async fn write_usage(
+        &self,
+        records: Vec<UsageRecord>,
+        mode: WriteMode,
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// Raw records, newest first, and the total matching.
+    async fn list_usage(&self, query: &UsageQuery) -> Result<(Vec<UsageRecord>, i64), StoreError>;
+    /// Deletes one record and its rollup contribution; false when absent.
+    async fn delete_usage(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Sums rollups over `[start, end)` (whole UTC hours), grouped as asked.
+    async fn rollup_totals(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        filters: &Filters,
+        grouping: Grouping,
+    ) -> Result<Vec<(GroupKey, Totals)>, StoreError>;
+    /// Sums raw records over `[start, end)`: an audit of the rollups, never used by reports.
+    async fn raw_totals(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Totals, StoreError>;
+    /// Models with unpriced requests, and how many.
+    async fn unpriced_models(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    async fn list_rules(&self) -> Result<Vec<ProjectRule>, StoreError>;
+    async fn create_rule(
+        &self,
+        pattern: &str,
+        project: &str,
+        priority: i32,
+    ) -> Result<ProjectRule, StoreError>;
+    async fn update_rule(&self, rule: &ProjectRule) -> Result<ProjectRule, StoreError>;
+    async fn delete_rule(&self, id: i64) -> Result<bool, StoreError>;
+    /// Distinct attribution inputs of records whose project came from a rule.
+    async fn mapping_subjects(&self) -> Result<Vec<MappingSubject>, StoreError>;
+    /// Moves every rule-attributed record of each subject to its new project, with
+    /// rollups, in one transaction. Returns the number of records changed.
+    async fn retag(&self, changes: &[(MappingSubject, String)]) -> Result<u64, StoreError>;
+
+    /// Records in `[start, end)` with id greater than `after_id`, by id, at most `limit`.
+    async fn records_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<UsageRecord>, StoreError>;
+    /// Applies new costs and moves rollups by the difference, in one transaction.
+    async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError>;
+}
+
+/// Shared handle to a store.
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by a `DATABASE_URL` (`postgres://…`, `postgresql://…` or `sqlite://…`).
+pub async fn open(url: &str) -> Result<DynStore, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}

@@ -1,0 +1,187 @@
+//! The SQL both backends share, and the one implementation of [`super::Store`]
+//! instantiated for each of them by [`impl_sql_store!`]. Placeholders are `$n`,
+//! numbered in order of appearance, which Postgres and SQLite both bind by number.
+
+use chrono::{DateTime, Utc};
+
+use super::rollup::{Filters, Grouping};
+use crate::domain::usage::UsageRecord;
+
+pub(crate) const RECORD_COLUMNS: &str = "id, source, external_id, recorded_at_ms, bucket_seconds, \
+    provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, \
+    cache_write_1h_tokens, web_search_requests, request_count, service_tier, context_window, \
+    inference_geo, session_label, session_type, session_id, agent, project, project_source, \
+    api_key_id, api_key_name, workspace_id, workspace_name, cost_pico, cost_source, \
+    computed_cost_pico, price_ref, unpriced, raw";
+
+pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, external_id, \
+    recorded_at_ms, hour_start, bucket_seconds, provider, model, input_tokens, output_tokens, \
+    cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, \
+    request_count, service_tier, context_window, inference_geo, session_label, session_type, \
+    session_id, agent, project, project_source, api_key_id, api_key_name, workspace_id, \
+    workspace_name, cost_pico, cost_source, computed_cost_pico, price_ref, unpriced, raw, \
+    created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
+    $31, $32, $33, $34, $34) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+
+pub(crate) const UPDATE_RECORD: &str = "UPDATE usage_records SET source = $1, external_id = $2, \
+    recorded_at_ms = $3, hour_start = $4, bucket_seconds = $5, provider = $6, model = $7, \
+    input_tokens = $8, output_tokens = $9, cache_read_tokens = $10, cache_write_5m_tokens = $11, \
+    cache_write_1h_tokens = $12, web_search_requests = $13, request_count = $14, \
+    service_tier = $15, context_window = $16, inference_geo = $17, session_label = $18, \
+    session_type = $19, session_id = $20, agent = $21, project = $22, project_source = $23, \
+    api_key_id = $24, api_key_name = $25, workspace_id = $26, workspace_name = $27, \
+    cost_pico = $28, cost_source = $29, computed_cost_pico = $30, price_ref = $31, \
+    unpriced = $32, raw = $33, updated_at_ms = $34 WHERE id = $35";
+
+pub(crate) const UPSERT_ROLLUP: &str = "INSERT INTO usage_rollups (hour_start, provider, model, \
+    project, agent, session_type, source, records, requests, unpriced_requests, input_tokens, \
+    output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, \
+    web_search_requests, cost_pico) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+    $13, $14, $15, $16, $17) ON CONFLICT (hour_start, provider, model, project, agent, \
+    session_type, source) DO UPDATE SET records = usage_rollups.records + excluded.records, \
+    requests = usage_rollups.requests + excluded.requests, \
+    unpriced_requests = usage_rollups.unpriced_requests + excluded.unpriced_requests, \
+    input_tokens = usage_rollups.input_tokens + excluded.input_tokens, \
+    output_tokens = usage_rollups.output_tokens + excluded.output_tokens, \
+    cache_read_tokens = usage_rollups.cache_read_tokens + excluded.cache_read_tokens, \
+    cache_write_5m_tokens = usage_rollups.cache_write_5m_tokens + excluded.cache_write_5m_tokens, \
+    cache_write_1h_tokens = usage_rollups.cache_write_1h_tokens + excluded.cache_write_1h_tokens, \
+    web_search_requests = usage_rollups.web_search_requests + excluded.web_search_requests, \
+    cost_pico = usage_rollups.cost_pico + excluded.cost_pico";
+
+pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
+
+/// `SUM` expressions, in [`super::Totals`] field order, over rollup rows.
+pub(crate) const ROLLUP_SUMS: &str = "CAST(COALESCE(SUM(records), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(requests), 0) AS BIGINT), CAST(COALESCE(SUM(unpriced_requests), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_write_5m_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_write_1h_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(web_search_requests), 0) AS BIGINT), CAST(COALESCE(SUM(cost_pico), 0) AS BIGINT)";
+
+/// The same sums computed from raw records (the rollup contribution of a set of records).
+pub(crate) const RECORD_SUMS: &str = "CAST(COUNT(*) AS BIGINT), \
+    CAST(COALESCE(SUM(request_count), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN unpriced THEN request_count ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_write_5m_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(cache_write_1h_tokens), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(web_search_requests), 0) AS BIGINT), CAST(COALESCE(SUM(cost_pico), 0) AS BIGINT)";
+
+/// Rollup contribution of the rule-attributed records of one subject, per rollup key
+/// (project excluded: it is the column being changed). Binds label, key name, workspace, project.
+pub(crate) const SUBJECT_CONTRIBUTION: &str = "SELECT hour_start, provider, model, \
+    COALESCE(agent, ''), session_type, source, {SUMS} FROM usage_records WHERE {SUBJECT} \
+    GROUP BY hour_start, provider, model, COALESCE(agent, ''), session_type, source";
+
+pub(crate) const SUBJECT_PREDICATE: &str = "project_source = 'mapping' \
+    AND COALESCE(session_label, '') = $1 AND COALESCE(api_key_name, '') = $2 \
+    AND COALESCE(workspace_name, '') = $3 AND project = $4";
+
+/// A report query over rollups: `[start, end)` is bound as `$1`, `$2`, filters follow.
+pub(crate) fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Vec<String>) {
+    let columns = grouping.columns();
+    let mut sql = String::from("SELECT ");
+    for column in &columns {
+        sql.push_str(column);
+        sql.push_str(", ");
+    }
+    sql.push_str(ROLLUP_SUMS);
+    sql.push_str(" FROM usage_rollups WHERE hour_start >= $1 AND hour_start < $2");
+    let mut binds = Vec::new();
+    for (dim, value) in filters.pairs() {
+        binds.push(value.to_string());
+        sql.push_str(&format!(" AND {} = ${}", dim.column(), binds.len() + 2));
+    }
+    if !columns.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(&columns.join(", "));
+    }
+    (sql, binds)
+}
+
+/// The raw-record listing: `WHERE` clause and binds (after any fixed ones).
+pub(crate) fn usage_where(
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    filters: &Filters,
+) -> (String, Vec<BindValue>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut binds = Vec::new();
+    if let Some(start) = start {
+        binds.push(BindValue::Int(start.timestamp_millis()));
+        clauses.push(format!("recorded_at_ms >= ${}", binds.len()));
+    }
+    if let Some(end) = end {
+        binds.push(BindValue::Int(end.timestamp_millis()));
+        clauses.push(format!("recorded_at_ms < ${}", binds.len()));
+    }
+    for (dim, value) in filters.pairs() {
+        binds.push(BindValue::Text(value.to_string()));
+        let column = match dim.column() {
+            "agent" => "COALESCE(agent, '')",
+            other => other,
+        };
+        clauses.push(format!("{column} = ${}", binds.len()));
+    }
+    (clauses.join(" AND "), binds)
+}
+
+/// A dynamically bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum BindValue {
+    Int(i64),
+    Text(String),
+}
+
+/// Two records describe the same usage (ignoring the store id).
+pub(crate) fn same_content(stored: &UsageRecord, incoming: &UsageRecord) -> bool {
+    let mut probe = incoming.clone();
+    probe.id = stored.id;
+    probe == *stored
+}
+
+/// Binds every column of a record in [`INSERT_RECORD`]/[`UPDATE_RECORD`] order ($1–$33).
+macro_rules! bind_record {
+    ($query:expr, $r:expr) => {{
+        let r: &$crate::domain::usage::UsageRecord = $r;
+        $query
+            .bind(r.source.as_str())
+            .bind(r.external_id.as_str())
+            .bind(r.recorded_at.timestamp_millis())
+            .bind($crate::store::rollup::hour_start(r.recorded_at))
+            .bind(r.bucket_seconds)
+            .bind(r.provider.as_str())
+            .bind(r.model.as_str())
+            .bind(r.tokens.input)
+            .bind(r.tokens.output)
+            .bind(r.tokens.cache_read)
+            .bind(r.tokens.cache_write_5m)
+            .bind(r.tokens.cache_write_1h)
+            .bind(r.tokens.web_search_requests)
+            .bind(r.tokens.requests)
+            .bind(r.service_tier.as_deref())
+            .bind(r.context_window.as_deref())
+            .bind(r.inference_geo.as_deref())
+            .bind(r.session_label.as_deref())
+            .bind(r.session_type.as_str())
+            .bind(r.session_id.as_deref())
+            .bind(r.agent.as_deref())
+            .bind(r.project.as_str())
+            .bind(r.project_source.as_str())
+            .bind(r.api_key_id.as_deref())
+            .bind(r.api_key_name.as_deref())
+            .bind(r.workspace_id.as_deref())
+            .bind(r.workspace_name.as_deref())
+            .bind(r.cost.0)
+            .bind(r.cost_source.as_str())
+            .bind(r.computed_cost.map(|c| c.0))
+            .bind(r.price_ref.as_deref())
+            .bind(r.unpriced)
+            .bind(r.raw.to_string())
+    }};
+}
+pub(crate) use bind_record;

@@ -1,0 +1,219 @@
+//! Rollup rows (per UTC hour × provider × model × project × agent × session type ×
+//! source), the deltas a write applies to them, and the filters and groupings reports ask for.
+
+use std::collections::BTreeMap;
+use std::ops::{AddAssign, SubAssign};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::money::Pico;
+use crate::domain::usage::UsageRecord;
+
+/// Sums kept per rollup row and returned by every report query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub records: i64,
+    pub requests: i64,
+    pub unpriced_requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_5m_tokens: i64,
+    pub cache_write_1h_tokens: i64,
+    pub web_search_requests: i64,
+    pub cost: Pico,
+}
+
+impl Totals {
+    /// One record's contribution.
+    pub fn of(record: &UsageRecord) -> Totals {
+        let t = &record.tokens;
+        Totals {
+            records: 1,
+            requests: t.requests,
+            unpriced_requests: if record.unpriced { t.requests } else { 0 },
+            input_tokens: t.input,
+            output_tokens: t.output,
+            cache_read_tokens: t.cache_read,
+            cache_write_5m_tokens: t.cache_write_5m,
+            cache_write_1h_tokens: t.cache_write_1h,
+            web_search_requests: t.web_search_requests,
+            cost: record.cost,
+        }
+    }
+
+    /// True when adding this changes nothing.
+    pub fn is_zero(&self) -> bool {
+        *self == Totals::default()
+    }
+}
+
+impl AddAssign for Totals {
+    fn add_assign(&mut self, o: Totals) {
+        self.records += o.records;
+        self.requests += o.requests;
+        self.unpriced_requests += o.unpriced_requests;
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+        self.cache_read_tokens += o.cache_read_tokens;
+        self.cache_write_5m_tokens += o.cache_write_5m_tokens;
+        self.cache_write_1h_tokens += o.cache_write_1h_tokens;
+        self.web_search_requests += o.web_search_requests;
+        self.cost += o.cost;
+    }
+}
+
+impl SubAssign for Totals {
+    fn sub_assign(&mut self, o: Totals) {
+        self.records -= o.records;
+        self.requests -= o.requests;
+        self.unpriced_requests -= o.unpriced_requests;
+        self.input_tokens -= o.input_tokens;
+        self.output_tokens -= o.output_tokens;
+        self.cache_read_tokens -= o.cache_read_tokens;
+        self.cache_write_5m_tokens -= o.cache_write_5m_tokens;
+        self.cache_write_1h_tokens -= o.cache_write_1h_tokens;
+        self.web_search_requests -= o.web_search_requests;
+        self.cost = self.cost - o.cost;
+    }
+}
+
+/// The primary key of a rollup row. An absent agent is stored as `""`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RollupKey {
+    pub hour_start: i64,
+    pub provider: String,
+    pub model: String,
+    pub project: String,
+    pub agent: String,
+    pub session_type: String,
+    pub source: String,
+}
+
+impl RollupKey {
+    pub fn of(record: &UsageRecord) -> RollupKey {
+        RollupKey {
+            hour_start: hour_start(record.recorded_at),
+            provider: record.provider.clone(),
+            model: record.model.clone(),
+            project: record.project.clone(),
+            agent: record.agent.clone().unwrap_or_default(),
+            session_type: record.session_type.as_str().to_string(),
+            source: record.source.as_str().to_string(),
+        }
+    }
+}
+
+/// Epoch seconds of the UTC hour containing `at`.
+pub fn hour_start(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600) * 3600
+}
+
+/// Rollup changes accumulated by one transaction, applied in key order so
+/// concurrent writers lock rows in the same order.
+#[derive(Debug, Default)]
+pub struct RollupDeltas(BTreeMap<RollupKey, Totals>);
+
+impl RollupDeltas {
+    pub fn add(&mut self, key: RollupKey, totals: Totals) {
+        *self.0.entry(key).or_default() += totals;
+    }
+
+    pub fn subtract(&mut self, key: RollupKey, totals: Totals) {
+        *self.0.entry(key).or_default() -= totals;
+    }
+
+    pub fn add_record(&mut self, record: &UsageRecord) {
+        self.add(RollupKey::of(record), Totals::of(record));
+    }
+
+    pub fn subtract_record(&mut self, record: &UsageRecord) {
+        self.subtract(RollupKey::of(record), Totals::of(record));
+    }
+
+    /// Non-zero deltas in key order.
+    pub fn into_changes(self) -> impl Iterator<Item = (RollupKey, Totals)> {
+        self.0.into_iter().filter(|(_, t)| !t.is_zero())
+    }
+}
+
+/// A rollup column reports can group or filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Provider,
+    Model,
+    Project,
+    Agent,
+    SessionType,
+    Source,
+}
+
+impl Dimension {
+    /// The column name (a fixed identifier, never user input).
+    pub fn column(self) -> &'static str {
+        match self {
+            Dimension::Provider => "provider",
+            Dimension::Model => "model",
+            Dimension::Project => "project",
+            Dimension::Agent => "agent",
+            Dimension::SessionType => "session_type",
+            Dimension::Source => "source",
+        }
+    }
+}
+
+/// Equality filters; every cost endpoint accepts all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub project: Option<String>,
+    pub agent: Option<String>,
+    pub session_type: Option<String>,
+    pub source: Option<String>,
+}
+
+impl Filters {
+    /// `(column, value)` pairs of the filters that are set.
+    pub fn pairs(&self) -> Vec<(Dimension, &str)> {
+        [
+            (Dimension::Provider, &self.provider),
+            (Dimension::Model, &self.model),
+            (Dimension::Project, &self.project),
+            (Dimension::Agent, &self.agent),
+            (Dimension::SessionType, &self.session_type),
+            (Dimension::Source, &self.source),
+        ]
+        .into_iter()
+        .filter_map(|(dim, value)| value.as_deref().map(|v| (dim, v)))
+        .collect()
+    }
+}
+
+/// How rollup sums are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Total,
+    Hour,
+    By(Dimension),
+    HourBy(Dimension),
+}
+
+impl Grouping {
+    pub(crate) fn columns(self) -> Vec<&'static str> {
+        match self {
+            Grouping::Total => vec![],
+            Grouping::Hour => vec!["hour_start"],
+            Grouping::By(d) => vec![d.column()],
+            Grouping::HourBy(d) => vec!["hour_start", d.column()],
+        }
+    }
+}
+
+/// The group a row of [`crate::store::Store::rollup_totals`] belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupKey {
+    pub hour: Option<DateTime<Utc>>,
+    pub value: Option<String>,
+}

@@ -1,0 +1,488 @@
+//! The one implementation of [`super::Store`], written once and instantiated for
+//! Postgres and SQLite (the SQL in [`super::records`] runs unchanged on both).
+//!
+//! A backend type provides `pool`, `backend_name()`, `run_migrations()` and
+//! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing).
+
+macro_rules! impl_sql_store {
+    ($store:ty, $row:ty) => {
+        impl $store {
+            fn record_from_row(
+                row: &$row,
+            ) -> Result<$crate::domain::usage::UsageRecord, $crate::store::StoreError> {
+                use $crate::domain::money::Pico;
+                use $crate::domain::usage::*;
+                use sqlx::Row;
+                let corrupt = |what: &str| $crate::store::StoreError::Corrupt(what.to_string());
+                let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
+                let opt = |name: &str| -> Result<Option<String>, sqlx::Error> { row.try_get::<Option<String>, _>(name) };
+                let int = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
+                let raw: String = text("raw")?;
+                Ok(UsageRecord {
+                    id: int("id")?,
+                    source: Source::parse(&text("source")?).ok_or_else(|| corrupt("source"))?,
+                    external_id: text("external_id")?,
+                    recorded_at: chrono::DateTime::from_timestamp_millis(int("recorded_at_ms")?)
+                        .ok_or_else(|| corrupt("recorded_at_ms"))?,
+                    bucket_seconds: row.try_get::<i32, _>("bucket_seconds")?,
+                    provider: text("provider")?,
+                    model: text("model")?,
+                    tokens: TokenCounts {
+                        input: int("input_tokens")?,
+                        output: int("output_tokens")?,
+                        cache_read: int("cache_read_tokens")?,
+                        cache_write_5m: int("cache_write_5m_tokens")?,
+                        cache_write_1h: int("cache_write_1h_tokens")?,
+                        web_search_requests: int("web_search_requests")?,
+                        requests: int("request_count")?,
+                    },
+                    service_tier: opt("service_tier")?,
+                    context_window: opt("context_window")?,
+                    inference_geo: opt("inference_geo")?,
+                    session_label: opt("session_label")?,
+                    session_type: SessionType::parse(&text("session_type")?)
+                        .ok_or_else(|| corrupt("session_type"))?,
+                    session_id: opt("session_id")?,
+                    agent: opt("agent")?,
+                    project: text("project")?,
+                    project_source: ProjectSource::parse(&text("project_source")?)
+                        .ok_or_else(|| corrupt("project_source"))?,
+                    api_key_id: opt("api_key_id")?,
+                    api_key_name: opt("api_key_name")?,
+                    workspace_id: opt("workspace_id")?,
+                    workspace_name: opt("workspace_name")?,
+                    cost: Pico(int("cost_pico")?),
+                    cost_source: CostSource::parse(&text("cost_source")?)
+                        .ok_or_else(|| corrupt("cost_source"))?,
+                    computed_cost: row.try_get::<Option<i64>, _>("computed_cost_pico")?.map(Pico),
+                    price_ref: opt("price_ref")?,
+                    unpriced: row.try_get::<bool, _>("unpriced")?,
+                    raw: serde_json::from_str(&raw).map_err(|_| corrupt("raw"))?,
+                })
+            }
+
+            fn totals_from_row(row: &$row, first: usize) -> Result<$crate::store::Totals, sqlx::Error> {
+                use sqlx::Row;
+                let at = |i: usize| row.try_get::<i64, _>(first + i);
+                Ok($crate::store::Totals {
+                    records: at(0)?,
+                    requests: at(1)?,
+                    unpriced_requests: at(2)?,
+                    input_tokens: at(3)?,
+                    output_tokens: at(4)?,
+                    cache_read_tokens: at(5)?,
+                    cache_write_5m_tokens: at(6)?,
+                    cache_write_1h_tokens: at(7)?,
+                    web_search_requests: at(8)?,
+                    cost: $crate::domain::money::Pico(at(9)?),
+                })
+            }
+
+            async fn fetch_record<'e, E>(executor: E, id: i64) -> Result<Option<$crate::domain::usage::UsageRecord>, $crate::store::StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$row as sqlx::Row>::Database>,
+            {
+                let sql = format!("SELECT {} FROM usage_records WHERE id = $1", $crate::store::records::RECORD_COLUMNS);
+                let row = sqlx::query(&sql).bind(id).fetch_optional(executor).await?;
+                row.as_ref().map(Self::record_from_row).transpose()
+            }
+
+            async fn apply_deltas<'e, E>(executor: &mut E, deltas: $crate::store::RollupDeltas) -> Result<(), $crate::store::StoreError>
+            where
+                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+            {
+                let mut removed = false;
+                for (key, t) in deltas.into_changes() {
+                    removed |= t.records < 0;
+                    sqlx::query($crate::store::records::UPSERT_ROLLUP)
+                        .bind(key.hour_start)
+                        .bind(key.provider)
+                        .bind(key.model)
+                        .bind(key.project)
+                        .bind(key.agent)
+                        .bind(key.session_type)
+                        .bind(key.source)
+                        .bind(t.records)
+                        .bind(t.requests)
+                        .bind(t.unpriced_requests)
+                        .bind(t.input_tokens)
+                        .bind(t.output_tokens)
+                        .bind(t.cache_read_tokens)
+                        .bind(t.cache_write_5m_tokens)
+                        .bind(t.cache_write_1h_tokens)
+                        .bind(t.web_search_requests)
+                        .bind(t.cost.0)
+                        .execute(&mut *executor)
+                        .await?;
+                }
+                if removed {
+                    sqlx::query($crate::store::records::DELETE_EMPTY_ROLLUPS).execute(&mut *executor).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn write_usage(
+                &self,
+                records: Vec<$crate::domain::usage::UsageRecord>,
+                mode: $crate::store::WriteMode,
+            ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
+                use $crate::store::records::*;
+                use $crate::store::{StoreError, WriteMode, WriteOutcome, WriteStatus};
+                let _guard = self.write_guard().await;
+                let mut tx = self.pool.begin().await?;
+                let mut deltas = $crate::store::RollupDeltas::default();
+                let mut outcomes = Vec::with_capacity(records.len());
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let select_sql = format!("SELECT {RECORD_COLUMNS} FROM usage_records WHERE source = $1 AND external_id = $2");
+                for (index, mut record) in records.into_iter().enumerate() {
+                    let inserted: Option<i64> = bind_record!(sqlx::query_scalar(INSERT_RECORD), &record)
+                        .bind(now_ms)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(id) = inserted {
+                        record.id = id;
+                        deltas.add_record(&record);
+                        outcomes.push(WriteOutcome { status: WriteStatus::Created, record });
+                        continue;
+                    }
+                    let row = sqlx::query(&select_sql)
+                        .bind(record.source.as_str())
+                        .bind(record.external_id.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let existing = Self::record_from_row(&row)?;
+                    let unchanged = match mode {
+                        WriteMode::InsertOnly => existing.raw == record.raw,
+                        WriteMode::Upsert => same_content(&existing, &record),
+                    };
+                    if unchanged {
+                        outcomes.push(WriteOutcome { status: WriteStatus::Unchanged, record: existing });
+                    } else if mode == WriteMode::InsertOnly {
+                        return Err(StoreError::Conflict { index, external_id: record.external_id });
+                    } else {
+                        record.id = existing.id;
+                        bind_record!(sqlx::query(UPDATE_RECORD), &record)
+                            .bind(now_ms)
+                            .bind(existing.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        deltas.subtract_record(&existing);
+                        deltas.add_record(&record);
+                        outcomes.push(WriteOutcome { status: WriteStatus::Updated, record });
+                    }
+                }
+                Self::apply_deltas(&mut *tx, deltas).await?;
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn list_usage(
+                &self,
+                query: &$crate::store::UsageQuery,
+            ) -> Result<(Vec<$crate::domain::usage::UsageRecord>, i64), $crate::store::StoreError> {
+                use $crate::store::records::*;
+                let (clause, binds) = usage_where(query.start, query.end, &query.filters);
+                let count_sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM usage_records WHERE {clause}");
+                let n = binds.len();
+                let list_sql = format!(
+                    "SELECT {RECORD_COLUMNS} FROM usage_records WHERE {clause} \
+                     ORDER BY recorded_at_ms DESC, id DESC LIMIT ${} OFFSET ${}",
+                    n + 1,
+                    n + 2
+                );
+                let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+                let mut list = sqlx::query(&list_sql);
+                for bind in binds {
+                    match bind {
+                        BindValue::Int(v) => {
+                            count = count.bind(v);
+                            list = list.bind(v);
+                        }
+                        BindValue::Text(v) => {
+                            count = count.bind(v.clone());
+                            list = list.bind(v);
+                        }
+                    }
+                }
+                let total = count.fetch_one(&self.pool).await?;
+                let rows = list.bind(query.limit).bind(query.offset).fetch_all(&self.pool).await?;
+                let records = rows.iter().map(Self::record_from_row).collect::<Result<Vec<_>, _>>()?;
+                Ok((records, total))
+            }
+
+            async fn delete_usage(&self, id: i64) -> Result<bool, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let mut tx = self.pool.begin().await?;
+                let Some(existing) = Self::fetch_record(&mut *tx, id).await? else {
+                    return Ok(false);
+                };
+                sqlx::query("DELETE FROM usage_records WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let mut deltas = $crate::store::RollupDeltas::default();
+                deltas.subtract_record(&existing);
+                Self::apply_deltas(&mut *tx, deltas).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn rollup_totals(
+                &self,
+                start: chrono::DateTime<chrono::Utc>,
+                end: chrono::DateTime<chrono::Utc>,
+                filters: &$crate::store::Filters,
+                grouping: $crate::store::Grouping,
+            ) -> Result<Vec<($crate::store::GroupKey, $crate::store::Totals)>, $crate::store::StoreError> {
+                use sqlx::Row;
+                use $crate::store::{GroupKey, Grouping};
+                let (sql, binds) = $crate::store::records::rollup_query(grouping, filters);
+                let mut query = sqlx::query(&sql).bind(start.timestamp()).bind(end.timestamp());
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                let hour = |row: &$row| -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+                    Ok(chrono::DateTime::from_timestamp(row.try_get::<i64, _>(0)?, 0))
+                };
+                rows.iter()
+                    .map(|row| {
+                        let (key, first) = match grouping {
+                            Grouping::Total => (GroupKey::default(), 0),
+                            Grouping::Hour => (GroupKey { hour: hour(row)?, value: None }, 1),
+                            Grouping::By(_) => (GroupKey { hour: None, value: Some(row.try_get(0)?) }, 1),
+                            Grouping::HourBy(_) => (GroupKey { hour: hour(row)?, value: Some(row.try_get(1)?) }, 2),
+                        };
+                        Ok((key, Self::totals_from_row(row, first)?))
+                    })
+                    .collect()
+            }
+
+            async fn raw_totals(
+                &self,
+                start: chrono::DateTime<chrono::Utc>,
+                end: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::store::Totals, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM usage_records WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2",
+                    $crate::store::records::RECORD_SUMS
+                );
+                let row = sqlx::query(&sql)
+                    .bind(start.timestamp_millis())
+                    .bind(end.timestamp_millis())
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Self::totals_from_row(&row, 0)?)
+            }
+
+            async fn unpriced_models(&self) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT) FROM usage_rollups \
+                     GROUP BY model HAVING SUM(unpriced_requests) > 0 ORDER BY model",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+
+            async fn list_rules(&self) -> Result<Vec<$crate::domain::rules::ProjectRule>, $crate::store::StoreError> {
+                let rows: Vec<(i64, String, String, i32)> =
+                    sqlx::query_as("SELECT id, pattern, project, priority FROM project_rules ORDER BY id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, pattern, project, priority)| $crate::domain::rules::ProjectRule { id, pattern, project, priority })
+                    .collect())
+            }
+
+            async fn create_rule(
+                &self,
+                pattern: &str,
+                project: &str,
+                priority: i32,
+            ) -> Result<$crate::domain::rules::ProjectRule, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO project_rules (pattern, project, priority, created_at_ms) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(pattern)
+                .bind(project)
+                .bind(priority)
+                .bind(chrono::Utc::now().timestamp_millis())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::domain::rules::ProjectRule { id, pattern: pattern.into(), project: project.into(), priority })
+            }
+
+            async fn update_rule(
+                &self,
+                rule: &$crate::domain::rules::ProjectRule,
+            ) -> Result<$crate::domain::rules::ProjectRule, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let done = sqlx::query("UPDATE project_rules SET pattern = $1, project = $2, priority = $3 WHERE id = $4")
+                    .bind(&rule.pattern)
+                    .bind(&rule.project)
+                    .bind(rule.priority)
+                    .bind(rule.id)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                Ok(rule.clone())
+            }
+
+            async fn delete_rule(&self, id: i64) -> Result<bool, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let done = sqlx::query("DELETE FROM project_rules WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn mapping_subjects(&self) -> Result<Vec<$crate::store::MappingSubject>, $crate::store::StoreError> {
+                let rows: Vec<(Option<String>, Option<String>, Option<String>, String)> = sqlx::query_as(
+                    "SELECT DISTINCT session_label, api_key_name, workspace_name, project \
+                     FROM usage_records WHERE project_source = 'mapping'",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(session_label, api_key_name, workspace_name, project)| $crate::store::MappingSubject {
+                        session_label,
+                        api_key_name,
+                        workspace_name,
+                        project,
+                    })
+                    .collect())
+            }
+
+            async fn retag(
+                &self,
+                changes: &[($crate::store::MappingSubject, String)],
+            ) -> Result<u64, $crate::store::StoreError> {
+                use $crate::store::records::*;
+                use $crate::store::{RollupDeltas, RollupKey};
+                let _guard = self.write_guard().await;
+                let mut tx = self.pool.begin().await?;
+                let contribution_sql = SUBJECT_CONTRIBUTION.replace("{SUMS}", RECORD_SUMS).replace("{SUBJECT}", SUBJECT_PREDICATE);
+                let update_sql = format!(
+                    "UPDATE usage_records SET project = $5, updated_at_ms = $6 WHERE {SUBJECT_PREDICATE}"
+                );
+                let mut deltas = RollupDeltas::default();
+                let mut changed = 0;
+                for (subject, new_project) in changes {
+                    let label = subject.session_label.clone().unwrap_or_default();
+                    let key_name = subject.api_key_name.clone().unwrap_or_default();
+                    let workspace = subject.workspace_name.clone().unwrap_or_default();
+                    let rows = sqlx::query(&contribution_sql)
+                        .bind(&label)
+                        .bind(&key_name)
+                        .bind(&workspace)
+                        .bind(&subject.project)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for row in &rows {
+                        use sqlx::Row;
+                        let key = |project: &str| -> Result<RollupKey, sqlx::Error> {
+                            Ok(RollupKey {
+                                hour_start: row.try_get(0)?,
+                                provider: row.try_get(1)?,
+                                model: row.try_get(2)?,
+                                project: project.to_string(),
+                                agent: row.try_get(3)?,
+                                session_type: row.try_get(4)?,
+                                source: row.try_get(5)?,
+                            })
+                        };
+                        let totals = Self::totals_from_row(row, 6)?;
+                        deltas.subtract(key(&subject.project)?, totals);
+                        deltas.add(key(new_project)?, totals);
+                    }
+                    let done = sqlx::query(&update_sql)
+                        .bind(&label)
+                        .bind(&key_name)
+                        .bind(&workspace)
+                        .bind(&subject.project)
+                        .bind(new_project)
+                        .bind(chrono::Utc::now().timestamp_millis())
+                        .execute(&mut *tx)
+                        .await?;
+                    changed += done.rows_affected();
+                }
+                Self::apply_deltas(&mut *tx, deltas).await?;
+                tx.commit().await?;
+                Ok(changed)
+            }
+
+            async fn records_between(
+                &self,
+                start: chrono::DateTime<chrono::Utc>,
+                end: chrono::DateTime<chrono::Utc>,
+                after_id: i64,
+                limit: i64,
+            ) -> Result<Vec<$crate::domain::usage::UsageRecord>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM usage_records WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 \
+                     AND id > $3 ORDER BY id LIMIT $4",
+                    $crate::store::records::RECORD_COLUMNS
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(start.timestamp_millis())
+                    .bind(end.timestamp_millis())
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::record_from_row).collect()
+            }
+
+            async fn update_costs(&self, changes: &[$crate::store::CostChange]) -> Result<(), $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let mut tx = self.pool.begin().await?;
+                let mut deltas = $crate::store::RollupDeltas::default();
+                for change in changes {
+                    let Some(mut record) = Self::fetch_record(&mut *tx, change.id).await? else {
+                        return Err($crate::store::StoreError::NotFound);
+                    };
+                    deltas.subtract_record(&record);
+                    record.cost = change.cost;
+                    record.computed_cost = change.computed_cost;
+                    record.price_ref = change.price_ref.clone();
+                    record.unpriced = change.unpriced;
+                    deltas.add_record(&record);
+                    sqlx::query(
+                        "UPDATE usage_records SET cost_pico = $1, computed_cost_pico = $2, price_ref = $3, \
+                         unpriced = $4, updated_at_ms = $5 WHERE id = $6",
+                    )
+                    .bind(change.cost.0)
+                    .bind(change.computed_cost.map(|c| c.0))
+                    .bind(change.price_ref.as_deref())
+                    .bind(change.unpriced)
+                    .bind(chrono::Utc::now().timestamp_millis())
+                    .bind(change.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::apply_deltas(&mut *tx, deltas).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_sql_store;

@@ -1,0 +1,55 @@
+//! The embedded SQLite store: the zero-setup default (`sqlite://cost-tracker.db`).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::sql_impl::impl_sql_store;
+use super::StoreError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// A SQLite database file in WAL mode. Writes are serialised in-process, since
+/// SQLite allows one writer at a time and an upgrade from a read lock can fail.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: Mutex<()>,
+}
+
+impl SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+
+    /// Opens (creating if missing) the database file named by a `sqlite://` URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore {
+            pool,
+            writer: Mutex::new(()),
+        })
+    }
+
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn write_guard(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().await
+    }
+}
+
+impl_sql_store!(SqliteStore, SqliteRow);

@@ -1,0 +1,162 @@
+//! Test harness: a fresh store per test on each backend (a temporary SQLite file,
+//! a new Postgres database), the router over it, and a small request helper.
+//!
+//! Postgres is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! if it is unreachable the test fails loudly — it never skips.
+
+use axum::body::Body;
+use axum::Router;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use shared::config::{Config, Secret};
+use shared::domain::pricing::PriceCatalog;
+use shared::ledger::Ledger;
+use shared::store::{self, DynStore};
+use sqlx::Connection;
+use tower::ServiceExt;
+
+pub const TEST_KEY: &str = "test-key-123";
+
+/// A store under test and the backend it runs on.
+pub struct TestStore {
+    pub backend: &'static str,
+    pub store: DynStore,
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A migrated SQLite store in a new temporary file.
+pub async fn sqlite_store() -> TestStore {
+    let path = std::env::temp_dir().join(format!("ct-test-{}.db", uuid::Uuid::new_v4()));
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    TestStore {
+        backend: "sqlite",
+        store,
+    }
+}
+
+/// A migrated Postgres store in a new database.
+pub async fn postgres_store() -> TestStore {
+    let admin = admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|err| {
+        panic!("Postgres is required for the test suite (TEST_POSTGRES_URL={admin}): {err}. `make test` starts it.")
+    });
+    let name = format!("ct_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
+    let store = store::open(&format!("{base}/{name}"))
+        .await
+        .expect("open postgres");
+    store.migrate().await.expect("migrate postgres");
+    TestStore {
+        backend: "postgres",
+        store,
+    }
+}
+
+/// One fresh store on each backend.
+pub async fn both_stores() -> Vec<TestStore> {
+    vec![sqlite_store().await, postgres_store().await]
+}
+
+/// Configuration for tests: fixed key, given zone.
+pub fn test_config(tz: &str) -> Config {
+    let tz = tz.to_string();
+    Config::from_lookup(move |name| match name {
+        "API_KEY" => Some(TEST_KEY.into()),
+        "REPORT_TIMEZONE" => Some(tz.clone()),
+        "MAX_BODY_BYTES" => Some("1048576".into()),
+        _ => None,
+    })
+    .expect("test config")
+}
+
+pub fn ledger(store: &DynStore) -> Ledger {
+    Ledger::new(store.clone(), PriceCatalog::embedded(), "General")
+}
+
+/// The full router over `store`, with report zone `tz`.
+pub fn app(store: &DynStore, tz: &str) -> Router {
+    let config = test_config(tz);
+    let state = shared::app::app_state(config, ledger(store), Secret::new(TEST_KEY));
+    shared::http::router(state)
+}
+
+/// A response: status, parsed JSON body (Null when empty or not JSON), headers.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
+    pub headers: HeaderMap,
+}
+
+/// Sends one request through the router, with the test key unless `key` says otherwise.
+pub async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> Reply {
+    let body = body.map(|b| b.to_string());
+    send_raw(app, method, uri, body.map(String::into_bytes), key).await
+}
+
+/// Like [`call`] with an arbitrary body.
+pub async fn send_raw(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Vec<u8>>,
+    key: Option<&str>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        headers,
+    }
+}
+
+/// GET with the test key.
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    call(app, Method::GET, uri, None, Some(TEST_KEY)).await
+}
+
+/// POST JSON with the test key.
+pub async fn post(app: &Router, uri: &str, body: Value) -> Reply {
+    call(app, Method::POST, uri, Some(body), Some(TEST_KEY)).await
+}
+
+/// Exact decimal of a JSON number (cost fields are written as exact decimal text).
+pub fn dec(value: &Value) -> rust_decimal::Decimal {
+    value
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a decimal: {value}"))
+}

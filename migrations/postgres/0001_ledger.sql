@@ -11,6 +11,8 @@ CREATE TABLE usage_records (
     bucket_seconds         INTEGER NOT NULL,
     provider               TEXT    NOT NULL,
     model                  TEXT    NOT NULL,
+    -- the catalog's canonical id (or the model as reported when unpriced): the rollup key
+    model_key              TEXT    NOT NULL,
     input_tokens           BIGINT  NOT NULL,
     output_tokens          BIGINT  NOT NULL,
     cache_read_tokens      BIGINT  NOT NULL,

@@ -67,6 +67,13 @@ impl Ledger {
         ))
     }
 
+    /// The canonical model id reports group by (the model as given when unknown).
+    pub fn model_key(&self, model: &str) -> String {
+        self.catalog
+            .resolve(model)
+            .map_or_else(|| model.to_string(), |entry| entry.id.clone())
+    }
+
     /// Prices and attributes one arriving record.
     pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
         let session_type = new.session_type.unwrap_or_else(|| {
@@ -93,6 +100,7 @@ impl Ledger {
             recorded_at: truncate_to_millis(new.recorded_at),
             bucket_seconds: new.bucket_seconds,
             provider: new.provider,
+            model_key: self.model_key(&new.model),
             model: new.model,
             tokens: new.tokens,
             service_tier: new.service_tier,

@@ -151,6 +151,10 @@ pub struct UsageRecord {
     pub bucket_seconds: i32,
     pub provider: String,
     pub model: String,
+    /// The catalog's canonical id for `model` (aliases, dated ids and provider
+    /// spellings merged), or `model` itself when unpriced; what reports group by.
+    /// Fixed when the record is written, so later catalog changes cannot move rollups.
+    pub model_key: String,
     pub tokens: TokenCounts,
     pub service_tier: Option<String>,
     pub context_window: Option<String>,

@@ -103,7 +103,12 @@ impl Params {
         let owned = |name: &str| self.get(name).map(|v| v.trim().to_string());
         Ok(Filters {
             provider: owned("provider"),
-            model: owned("model"),
+            // Reports group by the canonical id, so an alias or dated id filters the same.
+            model: owned("model").map(|m| {
+                crate::domain::pricing::PriceCatalog::embedded()
+                    .resolve(&m)
+                    .map_or(m, |entry| entry.id.clone())
+            }),
             project: owned("project"),
             agent: owned("agent").map(|a| if a == NO_AGENT { String::new() } else { a }),
             session_type: owned("session_type"),

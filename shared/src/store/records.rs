@@ -8,31 +8,31 @@ use super::rollup::{Filters, Grouping};
 use crate::domain::usage::UsageRecord;
 
 pub(crate) const RECORD_COLUMNS: &str = "id, source, external_id, recorded_at_ms, bucket_seconds, \
-    provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, \
-    cache_write_1h_tokens, web_search_requests, request_count, service_tier, context_window, \
-    inference_geo, session_label, session_type, session_id, agent, project, project_source, \
+    provider, model, model_key, input_tokens, output_tokens, cache_read_tokens, \
+    cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, request_count, service_tier, \
+    context_window, inference_geo, session_label, session_type, session_id, agent, project, project_source, \
     api_key_id, api_key_name, workspace_id, workspace_name, cost_pico, cost_source, \
     computed_cost_pico, price_ref, unpriced, raw";
 
 pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, external_id, \
-    recorded_at_ms, hour_start, bucket_seconds, provider, model, input_tokens, output_tokens, \
+    recorded_at_ms, hour_start, bucket_seconds, provider, model, model_key, input_tokens, output_tokens, \
     cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, \
     request_count, service_tier, context_window, inference_geo, session_label, session_type, \
     session_id, agent, project, project_source, api_key_id, api_key_name, workspace_id, \
     workspace_name, cost_pico, cost_source, computed_cost_pico, price_ref, unpriced, raw, \
     created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
-    $31, $32, $33, $34, $34) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+    $31, $32, $33, $34, $35, $35) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 pub(crate) const UPDATE_RECORD: &str = "UPDATE usage_records SET source = $1, external_id = $2, \
-    recorded_at_ms = $3, hour_start = $4, bucket_seconds = $5, provider = $6, model = $7, \
-    input_tokens = $8, output_tokens = $9, cache_read_tokens = $10, cache_write_5m_tokens = $11, \
-    cache_write_1h_tokens = $12, web_search_requests = $13, request_count = $14, \
-    service_tier = $15, context_window = $16, inference_geo = $17, session_label = $18, \
-    session_type = $19, session_id = $20, agent = $21, project = $22, project_source = $23, \
-    api_key_id = $24, api_key_name = $25, workspace_id = $26, workspace_name = $27, \
-    cost_pico = $28, cost_source = $29, computed_cost_pico = $30, price_ref = $31, \
-    unpriced = $32, raw = $33, updated_at_ms = $34 WHERE id = $35";
+    recorded_at_ms = $3, hour_start = $4, bucket_seconds = $5, provider = $6, model = $7, model_key = $8, \
+    input_tokens = $9, output_tokens = $10, cache_read_tokens = $11, cache_write_5m_tokens = $12, \
+    cache_write_1h_tokens = $13, web_search_requests = $14, request_count = $15, \
+    service_tier = $16, context_window = $17, inference_geo = $18, session_label = $19, \
+    session_type = $20, session_id = $21, agent = $22, project = $23, project_source = $24, \
+    api_key_id = $25, api_key_name = $26, workspace_id = $27, workspace_name = $28, \
+    cost_pico = $29, cost_source = $30, computed_cost_pico = $31, price_ref = $32, \
+    unpriced = $33, raw = $34, updated_at_ms = $35 WHERE id = $36";
 
 pub(crate) const UPSERT_ROLLUP: &str = "INSERT INTO usage_rollups (hour_start, provider, model, \
     project, agent, session_type, source, records, requests, unpriced_requests, input_tokens, \
@@ -73,9 +73,9 @@ pub(crate) const RECORD_SUMS: &str = "CAST(COUNT(*) AS BIGINT), \
 
 /// Rollup contribution of the rule-attributed records of one subject, per rollup key
 /// (project excluded: it is the column being changed). Binds label, key name, workspace, project.
-pub(crate) const SUBJECT_CONTRIBUTION: &str = "SELECT hour_start, provider, model, \
+pub(crate) const SUBJECT_CONTRIBUTION: &str = "SELECT hour_start, provider, model_key, \
     COALESCE(agent, ''), session_type, source, {SUMS} FROM usage_records WHERE {SUBJECT} \
-    GROUP BY hour_start, provider, model, COALESCE(agent, ''), session_type, source";
+    GROUP BY hour_start, provider, model_key, COALESCE(agent, ''), session_type, source";
 
 pub(crate) const SUBJECT_PREDICATE: &str = "project_source = 'mapping' \
     AND COALESCE(session_label, '') = $1 AND COALESCE(api_key_name, '') = $2 \
@@ -123,6 +123,7 @@ pub(crate) fn usage_where(
         binds.push(BindValue::Text(value.to_string()));
         let column = match dim.column() {
             "agent" => "COALESCE(agent, '')",
+            "model" => "model_key",
             other => other,
         };
         clauses.push(format!("{column} = ${}", binds.len()));
@@ -144,7 +145,7 @@ pub(crate) fn same_content(stored: &UsageRecord, incoming: &UsageRecord) -> bool
     probe == *stored
 }
 
-/// Binds every column of a record in [`INSERT_RECORD`]/[`UPDATE_RECORD`] order ($1–$33).
+/// Binds every column of a record in [`INSERT_RECORD`]/[`UPDATE_RECORD`] order ($1–$34).
 macro_rules! bind_record {
     ($query:expr, $r:expr) => {{
         let r: &$crate::domain::usage::UsageRecord = $r;
@@ -156,6 +157,7 @@ macro_rules! bind_record {
             .bind(r.bucket_seconds)
             .bind(r.provider.as_str())
             .bind(r.model.as_str())
+            .bind(r.model_key.as_str())
             .bind(r.tokens.input)
             .bind(r.tokens.output)
             .bind(r.tokens.cache_read)

@@ -96,7 +96,7 @@ impl RollupKey {
         RollupKey {
             hour_start: hour_start(record.recorded_at),
             provider: record.provider.clone(),
-            model: record.model.clone(),
+            model: record.model_key.clone(),
             project: record.project.clone(),
             agent: record.agent.clone().unwrap_or_default(),
             session_type: record.session_type.as_str().to_string(),

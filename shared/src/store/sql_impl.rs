@@ -27,6 +27,7 @@ macro_rules! impl_sql_store {
                     bucket_seconds: row.try_get::<i32, _>("bucket_seconds")?,
                     provider: text("provider")?,
                     model: text("model")?,
+                    model_key: text("model_key")?,
                     tokens: TokenCounts {
                         input: int("input_tokens")?,
                         output: int("output_tokens")?,

@@ -105,7 +105,11 @@ async fn every_report_answers_in_the_documented_shape() {
         let buckets = weeks["buckets"].as_array().unwrap();
         assert_eq!(buckets[0]["period"], "2026-10-26");
         assert_eq!(buckets[1]["period"], "2026-11-02");
-        assert_eq!(buckets.len(), 6, "Sun 1 Nov is in the week of 26 Oct; Mon 30 Nov starts a sixth");
+        assert_eq!(
+            buckets.len(),
+            6,
+            "Sun 1 Nov is in the week of 26 Oct; Mon 30 Nov starts a sixth"
+        );
         assert_eq!(buckets[5]["period"], "2026-11-30");
         let sum: Decimal = buckets.iter().map(|b| dec(&b["cost_usd"])).sum();
         assert_eq!(sum, dec(&weeks["total_cost_usd"]));

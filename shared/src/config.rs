@@ -98,6 +98,10 @@ impl Config {
             variable: "REPORT_TIMEZONE",
             message: format!("`{tz_name}` is not an IANA time zone (e.g. America/Chicago)"),
         })?;
+        whole_hour_offsets(report_timezone).map_err(|message| ConfigError {
+            variable: "REPORT_TIMEZONE",
+            message,
+        })?;
         let dashboard_public = match var("DASHBOARD_PUBLIC").as_deref() {
             None | Some("false") | Some("0") | Some("no") => false,
             Some("true") | Some("1") | Some("yes") => true,
@@ -152,6 +156,22 @@ impl Config {
     }
 }
 
+/// Reports sum whole UTC hours, so the zone's offset must be whole hours (checked now and in six months).
+fn whole_hour_offsets(tz: chrono_tz::Tz) -> Result<(), String> {
+    use chrono::{Offset, TimeZone};
+    let now = chrono::Utc::now();
+    for at in [now, now + chrono::Duration::days(182)] {
+        let seconds = tz
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc();
+        if seconds % 3600 != 0 {
+            return Err(format!("{} has a UTC offset that is not a whole number of hours; reports are kept per UTC hour", tz.name()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +218,8 @@ mod tests {
                 .variable,
             "REPORT_TIMEZONE"
         );
+        let kolkata = load(&[("REPORT_TIMEZONE", "Asia/Kolkata")]).unwrap_err();
+        assert_eq!(kolkata.variable, "REPORT_TIMEZONE");
+        assert!(kolkata.message.contains("whole number of hours"));
     }
 }

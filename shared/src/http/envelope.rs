@@ -31,7 +31,13 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let mut response = next.run(request).await;
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
+    let handler_json = response.extensions().get::<ErrorInfo>().is_none()
+        && response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // Errors are wrapped in the envelope, except JSON a handler chose to send (the 503 of /health).
+    if (status.is_client_error() || status.is_server_error()) && !handler_json {
         response = envelope(response, &request_id);
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -29,6 +29,19 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         days: u32,
     },
+    /// Pull usage from the provider admin APIs now (the normal watermark-based run,
+    /// or an explicit range). Prints the report as JSON; exits non-zero when a provider failed.
+    Collect {
+        /// Only this provider: anthropic or openai (default: every configured one).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Start of an explicit range: RFC 3339 or YYYY-MM-DD (UTC).
+        #[arg(long)]
+        start: Option<String>,
+        /// End of an explicit range (default now).
+        #[arg(long)]
+        end: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -56,5 +69,45 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Collect {
+            provider,
+            start,
+            end,
+        } => collect(config, provider, start, end).await,
     }
+}
+
+async fn collect(
+    config: Config,
+    provider: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+) -> anyhow::Result<()> {
+    use shared::collect::{CollectRequest, Collector, Trigger};
+    let now = chrono::Utc::now();
+    let request = CollectRequest::from_fields(
+        provider.as_deref(),
+        start.as_deref(),
+        end.as_deref(),
+        Trigger::Cli,
+        now,
+    )?;
+    let ledger = shared::app::open_ledger(&config, true)
+        .await
+        .context("open database")?;
+    let collector = Collector::from_config(ledger, &config);
+    if collector.settings().configured().is_empty() {
+        anyhow::bail!("collection is off: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY");
+    }
+    let report = collector.collect_once(request, now).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if !report.succeeded() {
+        let errors: Vec<String> = report
+            .failures()
+            .iter()
+            .filter_map(|f| f.error.clone())
+            .collect();
+        anyhow::bail!("collection failed: {}", errors.join("; "));
+    }
+    Ok(())
 }

@@ -30,10 +30,42 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("bind {address}"))?;
     tracing::info!(%address, backend = state.store().backend(), "serving");
+    schedule_collection(&state);
     axum::serve(listener, shared::http::router(state))
         .with_graceful_shutdown(shutdown())
         .await
         .context("serve")
+}
+
+/// Runs the normal collection at start-up and then every `COLLECTION_INTERVAL_HOURS`,
+/// in the background; one log line and nothing else when no admin key is configured.
+fn schedule_collection(state: &shared::http::AppState) {
+    use shared::collect::{CollectRequest, Trigger};
+    let collector = state.collector.clone();
+    let configured = collector.settings().configured();
+    if configured.is_empty() {
+        tracing::info!("collection off: no ANTHROPIC_ADMIN_KEY or OPENAI_ADMIN_KEY configured");
+        return;
+    }
+    let hours = u64::from(state.config.collection_interval_hours.max(1));
+    tracing::info!(providers = ?configured, every_hours = hours, "collection scheduled");
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let request = CollectRequest::scheduled(Trigger::Serve);
+            match collector.collect_once(request, chrono::Utc::now()).await {
+                Ok(report) if report.succeeded() => {}
+                Ok(report) => {
+                    for failure in report.failures() {
+                        tracing::warn!(provider = %failure.provider, error = failure.error.as_deref().unwrap_or(""), "scheduled collection failed; the next run retries");
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "scheduled collection refused"),
+            }
+        }
+    });
 }
 
 async fn shutdown() {

@@ -135,8 +135,73 @@ pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<
     ))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CollectBody {
+    provider: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+}
+
+/// Runs a collection now and answers its report; 502 (with the report) when a provider failed.
+pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    use crate::collect::{CollectRequest, Trigger};
+    let body: CollectBody = json_body(&body)?;
+    let now = Utc::now();
+    let request = CollectRequest::from_fields(
+        body.provider.as_deref(),
+        body.start.as_deref(),
+        body.end.as_deref(),
+        Trigger::Api,
+        now,
+    )
+    .map_err(|err| ApiError::field(err.field, err.message))?;
+    let report = state
+        .collector
+        .collect_once(request, now)
+        .await
+        .map_err(|err| ApiError::field(err.field, err.message))?;
+    if report.succeeded() {
+        return Ok(Json(json!({ "report": report })));
+    }
+    let failures = report.failures();
+    Err(ApiError::Upstream {
+        message: failures
+            .iter()
+            .filter_map(|f| f.error.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        details: report
+            .providers
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+            .collect(),
+    })
+}
+
+/// One provider's collection state: its watermark, last run, last success and last error.
+async fn provider_status(
+    state: &AppState,
+    provider: crate::collect::Provider,
+) -> Result<Value, ApiError> {
+    use crate::store::RunStatus;
+    let store = state.store();
+    let runs = store.recent_runs(Some(provider.as_str()), 20).await?;
+    let last_success = runs.iter().find(|r| r.status == RunStatus::Succeeded);
+    let last_failure = runs.iter().find(|r| r.status == RunStatus::Failed);
+    Ok(json!({
+        "configured": state.collector.settings().configured().contains(&provider),
+        "watermark": store.watermark(provider.as_str()).await?,
+        "last_run": runs.first(),
+        "last_success_at": last_success.and_then(|r| r.finished_at),
+        "last_error": runs.first().and_then(|r| r.error.clone()),
+        "last_failure": last_failure,
+    }))
+}
+
 /// Collection and sync state per provider, and unpriced models.
 pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    use crate::collect::Provider;
     let config = &state.config;
     let unpriced: Vec<Value> = state
         .store()
@@ -150,9 +215,10 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         "database": state.store().backend(),
         "report_timezone": config.report_timezone.name(),
         "providers": {
-            "anthropic": {"configured": config.anthropic_admin_key.is_some(), "last_run": null, "watermark": null, "last_error": null},
-            "openai": {"configured": config.openai_admin_key.is_some(), "last_run": null, "watermark": null, "last_error": null},
+            "anthropic": provider_status(&state, Provider::Anthropic).await?,
+            "openai": provider_status(&state, Provider::Openai).await?,
         },
+        "recent_runs": state.store().recent_runs(None, 10).await?,
         "context_vault": {"configured": config.context_vault_url.is_some() && config.context_vault_api_key.is_some(), "last_sync": null},
         "unpriced_models": unpriced,
     })))

@@ -42,6 +42,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 502: a provider the request depends on failed; details say which and why.
+    #[error("{message}")]
+    Upstream {
+        message: String,
+        details: Vec<Value>,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -92,6 +98,9 @@ impl ApiError {
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", vec![]),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", vec![]),
+            ApiError::Upstream { details, .. } => {
+                (StatusCode::BAD_GATEWAY, "upstream_failed", details.clone())
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", vec![]),
         }
     }

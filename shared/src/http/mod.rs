@@ -27,6 +27,8 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub ledger: Ledger,
+    /// Runs collections for `POST /admin/collect`.
+    pub collector: crate::collect::Collector,
     pub config: Arc<Config>,
     pub api_key: Secret,
 }
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/reprice", axum::routing::post(admin::reprice))
         .route("/admin/status", get(admin::status))
+        .route("/admin/collect", axum::routing::post(admin::collect))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,

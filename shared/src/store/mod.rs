@@ -90,6 +90,61 @@ pub struct CostChange {
     pub unpriced: bool,
 }
 
+/// The state of a collection run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "running" => Some(RunStatus::Running),
+            "succeeded" => Some(RunStatus::Succeeded),
+            "failed" => Some(RunStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One provider's collection run, as logged (SPEC §8). A run that is still
+/// `running` with no `finished_at` long after it started was cut off.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CollectionRun {
+    /// Store id; 0 before the run is first saved.
+    pub id: i64,
+    pub provider: String,
+    /// `schedule`, `manual`, `api`, `cli` or `serve`.
+    pub trigger: String,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub range_start: DateTime<Utc>,
+    pub range_end: DateTime<Utc>,
+    /// Chunks committed (each at most 7 days).
+    pub chunks: i64,
+    pub pages: i64,
+    pub buckets: i64,
+    /// Bucket-groups written (created + updated + unchanged).
+    pub records: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub error: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
 /// The storage contract both backends implement and one test story checks.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -153,6 +208,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<UsageRecord>, StoreError>;
     /// Applies new costs and moves rollups by the difference, in one transaction.
     async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError>;
+
+    /// Saves a collection run: inserts it when `id` is 0, else updates it. Returns its id.
+    async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError>;
+    /// The latest runs, newest first, of one provider or of all.
+    async fn recent_runs(
+        &self,
+        provider: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CollectionRun>, StoreError>;
+    /// Where the next scheduled collection of a provider continues from.
+    async fn watermark(&self, provider: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Moves a provider's watermark forward (never backward).
+    async fn advance_watermark(&self, provider: &str, to: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// Shared handle to a store.

@@ -64,7 +64,7 @@ pub(crate) const ROLLUP_SUMS: &str = "CAST(COALESCE(SUM(records), 0) AS BIGINT),
 /// The same sums computed from raw records (the rollup contribution of a set of records).
 pub(crate) const RECORD_SUMS: &str = "CAST(COUNT(*) AS BIGINT), \
     CAST(COALESCE(SUM(request_count), 0) AS BIGINT), \
-    CAST(COALESCE(SUM(CASE WHEN unpriced THEN request_count ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN NOT unpriced THEN 0 WHEN request_count > 0 THEN request_count ELSE 1 END), 0) AS BIGINT), \
     CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), \
     CAST(COALESCE(SUM(cache_read_tokens), 0) AS BIGINT), \
     CAST(COALESCE(SUM(cache_write_5m_tokens), 0) AS BIGINT), \

@@ -15,6 +15,8 @@ use crate::domain::usage::UsageRecord;
 pub struct Totals {
     pub records: i64,
     pub requests: i64,
+    /// Requests of unpriced records; a record that reports no request count
+    /// (a pulled bucket) counts as one, so it is never hidden.
     pub unpriced_requests: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
@@ -32,7 +34,11 @@ impl Totals {
         Totals {
             records: 1,
             requests: t.requests,
-            unpriced_requests: if record.unpriced { t.requests } else { 0 },
+            unpriced_requests: if record.unpriced {
+                t.requests.max(1)
+            } else {
+                0
+            },
             input_tokens: t.input,
             output_tokens: t.output,
             cache_read_tokens: t.cache_read,

@@ -483,6 +483,117 @@ macro_rules! impl_sql_store {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn save_run(&self, run: &$crate::store::CollectionRun) -> Result<i64, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let sql = if run.id == 0 {
+                    "INSERT INTO collection_runs (provider, trigger, status, started_at_ms, finished_at_ms, \
+                     range_start_ms, range_end_ms, chunks, pages, buckets, records, created, updated, unchanged, \
+                     error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                     RETURNING id"
+                } else {
+                    "UPDATE collection_runs SET provider = $1, trigger = $2, status = $3, started_at_ms = $4, \
+                     finished_at_ms = $5, range_start_ms = $6, range_end_ms = $7, chunks = $8, pages = $9, \
+                     buckets = $10, records = $11, created = $12, updated = $13, unchanged = $14, error = $15, \
+                     duration_ms = $16 WHERE id = $17 RETURNING id"
+                };
+                let query = sqlx::query_scalar(sql)
+                    .bind(&run.provider)
+                    .bind(&run.trigger)
+                    .bind(run.status.as_str())
+                    .bind(run.started_at.timestamp_millis())
+                    .bind(run.finished_at.map(|at| at.timestamp_millis()))
+                    .bind(run.range_start.timestamp_millis())
+                    .bind(run.range_end.timestamp_millis())
+                    .bind(run.chunks)
+                    .bind(run.pages)
+                    .bind(run.buckets)
+                    .bind(run.records)
+                    .bind(run.created)
+                    .bind(run.updated)
+                    .bind(run.unchanged)
+                    .bind(&run.error)
+                    .bind(run.duration_ms);
+                let query = if run.id == 0 { query } else { query.bind(run.id) };
+                let id: Option<i64> = query.fetch_optional(&self.pool).await?;
+                id.ok_or($crate::store::StoreError::NotFound)
+            }
+
+            async fn recent_runs(
+                &self,
+                provider: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::CollectionRun>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, provider, trigger, status, started_at_ms, finished_at_ms, range_start_ms, \
+                     range_end_ms, chunks, pages, buckets, records, created, updated, unchanged, error, duration_ms \
+                     FROM collection_runs WHERE ($1 IS NULL OR provider = $1) ORDER BY id DESC LIMIT $2",
+                )
+                .bind(provider)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let corrupt = |what: &str| $crate::store::StoreError::Corrupt(format!("collection_runs.{what}"));
+                let at = |ms: i64, what: &str| chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(what));
+                rows.iter()
+                    .map(|row| {
+                        let int = |name: &str| row.try_get::<i64, _>(name);
+                        Ok($crate::store::CollectionRun {
+                            id: int("id")?,
+                            provider: row.try_get("provider")?,
+                            trigger: row.try_get("trigger")?,
+                            status: $crate::store::RunStatus::parse(&row.try_get::<String, _>("status")?)
+                                .ok_or_else(|| corrupt("status"))?,
+                            started_at: at(int("started_at_ms")?, "started_at_ms")?,
+                            finished_at: row
+                                .try_get::<Option<i64>, _>("finished_at_ms")?
+                                .map(|ms| at(ms, "finished_at_ms"))
+                                .transpose()?,
+                            range_start: at(int("range_start_ms")?, "range_start_ms")?,
+                            range_end: at(int("range_end_ms")?, "range_end_ms")?,
+                            chunks: int("chunks")?,
+                            pages: int("pages")?,
+                            buckets: int("buckets")?,
+                            records: int("records")?,
+                            created: int("created")?,
+                            updated: int("updated")?,
+                            unchanged: int("unchanged")?,
+                            error: row.try_get("error")?,
+                            duration_ms: row.try_get("duration_ms")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn watermark(&self, provider: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, $crate::store::StoreError> {
+                let ms: Option<i64> = sqlx::query_scalar("SELECT watermark_ms FROM provider_watermarks WHERE provider = $1")
+                    .bind(provider)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                ms.map(|ms| {
+                    chrono::DateTime::from_timestamp_millis(ms)
+                        .ok_or_else(|| $crate::store::StoreError::Corrupt("provider_watermarks.watermark_ms".into()))
+                })
+                .transpose()
+            }
+
+            async fn advance_watermark(&self, provider: &str, to: chrono::DateTime<chrono::Utc>) -> Result<(), $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                sqlx::query(
+                    "INSERT INTO provider_watermarks (provider, watermark_ms, updated_at_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider) DO UPDATE SET \
+                     watermark_ms = CASE WHEN excluded.watermark_ms > provider_watermarks.watermark_ms \
+                     THEN excluded.watermark_ms ELSE provider_watermarks.watermark_ms END, \
+                     updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(provider)
+                .bind(to.timestamp_millis())
+                .bind(chrono::Utc::now().timestamp_millis())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
         }
     };
 }

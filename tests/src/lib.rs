@@ -4,6 +4,8 @@
 //! Postgres is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! if it is unreachable the test fails loudly — it never skips.
 
+pub mod fake_providers;
+
 use axum::body::Body;
 use axum::Router;
 use http::{HeaderMap, Method, Request, StatusCode};
@@ -89,6 +91,14 @@ pub fn ledger(store: &DynStore) -> Ledger {
 pub fn app(store: &DynStore, tz: &str) -> Router {
     let config = test_config(tz);
     let state = shared::app::app_state(config, ledger(store), Secret::new(TEST_KEY));
+    shared::http::router(state)
+}
+
+/// The full router (UTC) with a given collector behind `POST /admin/collect`.
+pub fn app_with_collector(store: &DynStore, collector: shared::collect::Collector) -> Router {
+    let mut state =
+        shared::app::app_state(test_config("UTC"), ledger(store), Secret::new(TEST_KEY));
+    state.collector = collector;
     shared::http::router(state)
 }
 

@@ -7,7 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
 use super::{
-    counter, dimension, Chunk, CollectError, Names, Pager, Provider, ProviderClient, UsageApi,
+    counter, dimension, fetch_buckets, list_names, Chunk, CollectError, Names, Pager, Provider,
+    ProviderClient, UsageApi,
 };
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
@@ -43,47 +44,6 @@ impl AnthropicApi {
             client,
             keys: Names::default(),
             workspaces: Names::default(),
-        }
-    }
-
-    /// Follows an `after_id` listing to its end.
-    async fn list(
-        &self,
-        endpoint: &'static str,
-        path: &str,
-        extra: &[(&str, &str)],
-    ) -> Result<Names, CollectError> {
-        let mut names = Names::default();
-        let mut pager = Pager::new(Provider::Anthropic, endpoint);
-        let mut after: Option<String> = None;
-        loop {
-            let mut query: Vec<(String, String)> = vec![("limit".into(), "1000".into())];
-            query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            if let Some(after) = &after {
-                query.push(("after_id".into(), after.clone()));
-            }
-            let body = self.client.get(endpoint, path, &query).await?;
-            let data = body
-                .get("data")
-                .and_then(Value::as_array)
-                .ok_or_else(|| pager.malformed("`data` is not a list"))?;
-            for item in data {
-                let id = dimension(Provider::Anthropic, endpoint, item, "id")?;
-                let name = dimension(Provider::Anthropic, endpoint, item, "name")?;
-                if let (Some(id), Some(name)) = (id, name) {
-                    names.0.insert(id, name);
-                }
-            }
-            if !body
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-            {
-                return Ok(names);
-            }
-            let last = dimension(Provider::Anthropic, endpoint, &body, "last_id")?
-                .ok_or_else(|| pager.malformed("`has_more` is true but `last_id` is missing"))?;
-            after = Some(pager.next(last)?);
         }
     }
 
@@ -176,24 +136,37 @@ fn instant(pager: &Pager, bucket: &Value, key: &str) -> Result<DateTime<Utc>, Co
         .ok_or_else(|| pager.malformed(format!("bucket `{key}` is not an RFC 3339 time")))
 }
 
+fn bounds(pager: &Pager, bucket: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), CollectError> {
+    Ok((
+        instant(pager, bucket, "starting_at")?,
+        instant(pager, bucket, "ending_at")?,
+    ))
+}
+
 #[async_trait]
 impl UsageApi for AnthropicApi {
     async fn load_names(&mut self) -> Result<(), CollectError> {
-        self.keys = self
-            .list(API_KEYS, "/v1/organizations/api_keys", &[])
-            .await?;
-        self.workspaces = self
-            .list(
-                WORKSPACES,
-                "/v1/organizations/workspaces",
-                &[("include_archived", "true")],
-            )
-            .await?;
-        Ok(())
+        let limit = [("limit", "1000")];
+        list_names(
+            &self.client,
+            (API_KEYS, "/v1/organizations/api_keys"),
+            &limit,
+            "after_id",
+            &mut self.keys,
+        )
+        .await?;
+        list_names(
+            &self.client,
+            (WORKSPACES, "/v1/organizations/workspaces"),
+            &[("limit", "1000"), ("include_archived", "true")],
+            "after_id",
+            &mut self.workspaces,
+        )
+        .await
     }
 
     async fn fetch(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Chunk, CollectError> {
-        let mut base: Vec<(String, String)> = vec![
+        let mut query: Vec<(String, String)> = vec![
             (
                 "starting_at".into(),
                 start.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -205,55 +178,19 @@ impl UsageApi for AnthropicApi {
             ("bucket_width".into(), "1h".into()),
             ("limit".into(), "168".into()),
         ];
-        base.extend(
+        query.extend(
             GROUP_BY
                 .iter()
                 .map(|g| ("group_by[]".to_string(), g.to_string())),
         );
-        let mut chunk = Chunk::default();
-        let mut pager = Pager::new(Provider::Anthropic, USAGE);
-        let mut page: Option<String> = None;
-        loop {
-            let mut query = base.clone();
-            if let Some(page) = &page {
-                query.push(("page".into(), page.clone()));
-            }
-            let body = self.client.get(USAGE, USAGE_PATH, &query).await?;
-            chunk.pages += 1;
-            let buckets = body
-                .get("data")
-                .and_then(Value::as_array)
-                .ok_or_else(|| pager.malformed("`data` is not a list"))?;
-            for bucket in buckets {
-                let bucket_start = instant(&pager, bucket, "starting_at")?;
-                let bucket_end = instant(&pager, bucket, "ending_at")?;
-                let seconds = (bucket_end - bucket_start).num_seconds();
-                if seconds <= 0 || seconds > 86_400 {
-                    return Err(pager
-                        .malformed(format!("bucket {bucket_start} has a width of {seconds} s")));
-                }
-                chunk.buckets += 1;
-                let results = bucket
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| pager.malformed("bucket `results` is not a list"))?;
-                for row in results {
-                    if let Some(usage) = self.record(bucket_start, seconds as i32, bucket, row)? {
-                        chunk.usage.push(usage);
-                    }
-                }
-            }
-            if !body
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-            {
-                return Ok(chunk);
-            }
-            let next = dimension(Provider::Anthropic, USAGE, &body, "next_page")?
-                .ok_or_else(|| pager.malformed("`has_more` is true but `next_page` is missing"))?;
-            page = Some(pager.next(next)?);
-        }
+        fetch_buckets(
+            &self.client,
+            (USAGE, USAGE_PATH),
+            query,
+            bounds,
+            |start, seconds, bucket, row| self.record(start, seconds, bucket, row),
+        )
+        .await
     }
 }
 

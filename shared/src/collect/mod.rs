@@ -714,6 +714,119 @@ impl Pager {
     }
 }
 
+/// Reads a bucket's `[start, end)` (each provider writes them its own way).
+pub(crate) type BucketBounds =
+    fn(&Pager, &serde_json::Value) -> Result<(DateTime<Utc>, DateTime<Utc>), CollectError>;
+
+/// Follows a usage report from its first page to the last and turns every result row
+/// of every bucket into a record with `record(bucket_start, bucket_seconds, bucket, row)`.
+/// `bounds` reads a bucket's start and end (the providers write them differently).
+pub(crate) async fn fetch_buckets(
+    client: &ProviderClient,
+    (endpoint, path): (&'static str, &str),
+    base: Vec<(String, String)>,
+    bounds: BucketBounds,
+    record: impl Fn(
+        DateTime<Utc>,
+        i32,
+        &serde_json::Value,
+        &serde_json::Value,
+    ) -> Result<Option<NewUsage>, CollectError>,
+) -> Result<Chunk, CollectError> {
+    use serde_json::Value;
+    let provider = client.provider();
+    let mut chunk = Chunk::default();
+    let mut pager = Pager::new(provider, endpoint);
+    let mut page: Option<String> = None;
+    loop {
+        let mut query = base.clone();
+        if let Some(page) = &page {
+            query.push(("page".into(), page.clone()));
+        }
+        let body = client.get(endpoint, path, &query).await?;
+        chunk.pages += 1;
+        let buckets = body
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| pager.malformed("`data` is not a list"))?;
+        for bucket in buckets {
+            let (bucket_start, bucket_end) = bounds(&pager, bucket)?;
+            let seconds = (bucket_end - bucket_start).num_seconds();
+            if seconds <= 0 || seconds > 86_400 {
+                return Err(
+                    pager.malformed(format!("bucket {bucket_start} has a width of {seconds} s"))
+                );
+            }
+            chunk.buckets += 1;
+            let results = bucket
+                .get("results")
+                .and_then(Value::as_array)
+                .ok_or_else(|| pager.malformed("bucket `results` is not a list"))?;
+            for row in results {
+                if let Some(usage) = record(bucket_start, seconds as i32, bucket, row)? {
+                    chunk.usage.push(usage);
+                }
+            }
+        }
+        if !body
+            .get("has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            return Ok(chunk);
+        }
+        let next = dimension(provider, endpoint, &body, "next_page")?
+            .ok_or_else(|| pager.malformed("`has_more` is true but `next_page` is missing"))?;
+        page = Some(pager.next(next)?);
+    }
+}
+
+/// Follows a cursor listing (`after_id` for Anthropic, `after` for OpenAI) to its
+/// end, collecting `id → name` into `names`.
+pub(crate) async fn list_names(
+    client: &ProviderClient,
+    (endpoint, path): (&'static str, &str),
+    query: &[(&str, &str)],
+    cursor: &str,
+    names: &mut Names,
+) -> Result<(), CollectError> {
+    use serde_json::Value;
+    let provider = client.provider();
+    let mut pager = Pager::new(provider, endpoint);
+    let mut after: Option<String> = None;
+    loop {
+        let mut page: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(after) = &after {
+            page.push((cursor.to_string(), after.clone()));
+        }
+        let body = client.get(endpoint, path, &page).await?;
+        let data = body
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| pager.malformed("`data` is not a list"))?;
+        for item in data {
+            let id = dimension(provider, endpoint, item, "id")?;
+            let name = dimension(provider, endpoint, item, "name")?;
+            if let (Some(id), Some(name)) = (id, name) {
+                names.0.insert(id, name);
+            }
+        }
+        if !body
+            .get("has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        let last = dimension(provider, endpoint, &body, "last_id")?
+            .ok_or_else(|| pager.malformed("`has_more` is true but `last_id` is missing"))?;
+        after = Some(pager.next(last)?);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

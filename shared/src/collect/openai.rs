@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::{
-    counter, dimension, Chunk, CollectError, Names, Pager, Provider, ProviderClient, UsageApi,
+    counter, dimension, fetch_buckets, list_names, Chunk, CollectError, Names, Pager, Provider,
+    ProviderClient, UsageApi,
 };
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
@@ -30,47 +31,6 @@ impl OpenaiApi {
             client,
             projects: Names::default(),
             keys: Names::default(),
-        }
-    }
-
-    /// Follows an `after` listing to its end, collecting `id → name`.
-    async fn list(
-        &self,
-        endpoint: &'static str,
-        path: &str,
-        extra: &[(&str, &str)],
-        names: &mut Names,
-    ) -> Result<(), CollectError> {
-        let mut pager = Pager::new(Provider::Openai, endpoint);
-        let mut after: Option<String> = None;
-        loop {
-            let mut query: Vec<(String, String)> = vec![("limit".into(), "100".into())];
-            query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            if let Some(after) = &after {
-                query.push(("after".into(), after.clone()));
-            }
-            let body = self.client.get(endpoint, path, &query).await?;
-            let data = body
-                .get("data")
-                .and_then(Value::as_array)
-                .ok_or_else(|| pager.malformed("`data` is not a list"))?;
-            for item in data {
-                let id = dimension(Provider::Openai, endpoint, item, "id")?;
-                let name = dimension(Provider::Openai, endpoint, item, "name")?;
-                if let (Some(id), Some(name)) = (id, name) {
-                    names.0.insert(id, name);
-                }
-            }
-            if !body
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-            {
-                return Ok(());
-            }
-            let last = dimension(Provider::Openai, endpoint, &body, "last_id")?
-                .ok_or_else(|| pager.malformed("`has_more` is true but `last_id` is missing"))?;
-            after = Some(pager.next(last)?);
         }
     }
 
@@ -182,14 +142,22 @@ fn instant(pager: &Pager, bucket: &Value, key: &str) -> Result<DateTime<Utc>, Co
         .ok_or_else(|| pager.malformed(format!("bucket `{key}` is not Unix seconds")))
 }
 
+fn bounds(pager: &Pager, bucket: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), CollectError> {
+    Ok((
+        instant(pager, bucket, "start_time")?,
+        instant(pager, bucket, "end_time")?,
+    ))
+}
+
 #[async_trait]
 impl UsageApi for OpenaiApi {
     async fn load_names(&mut self) -> Result<(), CollectError> {
         let mut projects = Names::default();
-        self.list(
-            PROJECTS,
-            "/v1/organization/projects",
-            &[("include_archived", "true")],
+        list_names(
+            &self.client,
+            (PROJECTS, "/v1/organization/projects"),
+            &[("limit", "100"), ("include_archived", "true")],
+            "after",
             &mut projects,
         )
         .await?;
@@ -198,7 +166,14 @@ impl UsageApi for OpenaiApi {
         ids.sort();
         for id in ids {
             let path = format!("/v1/organization/projects/{id}/api_keys");
-            self.list(PROJECT_KEYS, &path, &[], &mut keys).await?;
+            list_names(
+                &self.client,
+                (PROJECT_KEYS, &path),
+                &[("limit", "100")],
+                "after",
+                &mut keys,
+            )
+            .await?;
         }
         self.projects = projects;
         self.keys = keys;
@@ -206,61 +181,25 @@ impl UsageApi for OpenaiApi {
     }
 
     async fn fetch(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Chunk, CollectError> {
-        let mut base: Vec<(String, String)> = vec![
+        let mut query: Vec<(String, String)> = vec![
             ("start_time".into(), start.timestamp().to_string()),
             ("end_time".into(), end.timestamp().to_string()),
             ("bucket_width".into(), "1h".into()),
             ("limit".into(), "168".into()),
         ];
-        base.extend(
+        query.extend(
             GROUP_BY
                 .iter()
                 .map(|g| ("group_by".to_string(), g.to_string())),
         );
-        let mut chunk = Chunk::default();
-        let mut pager = Pager::new(Provider::Openai, USAGE);
-        let mut page: Option<String> = None;
-        loop {
-            let mut query = base.clone();
-            if let Some(page) = &page {
-                query.push(("page".into(), page.clone()));
-            }
-            let body = self.client.get(USAGE, USAGE_PATH, &query).await?;
-            chunk.pages += 1;
-            let buckets = body
-                .get("data")
-                .and_then(Value::as_array)
-                .ok_or_else(|| pager.malformed("`data` is not a list"))?;
-            for bucket in buckets {
-                let bucket_start = instant(&pager, bucket, "start_time")?;
-                let bucket_end = instant(&pager, bucket, "end_time")?;
-                let seconds = (bucket_end - bucket_start).num_seconds();
-                if seconds <= 0 || seconds > 86_400 {
-                    return Err(pager
-                        .malformed(format!("bucket {bucket_start} has a width of {seconds} s")));
-                }
-                chunk.buckets += 1;
-                let results = bucket
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| pager.malformed("bucket `results` is not a list"))?;
-                for row in results {
-                    if let Some(usage) = self.record(bucket_start, seconds as i32, bucket, row)? {
-                        chunk.usage.push(usage);
-                    }
-                }
-            }
-            if !body
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-            {
-                return Ok(chunk);
-            }
-            let next = dimension(Provider::Openai, USAGE, &body, "next_page")?
-                .ok_or_else(|| pager.malformed("`has_more` is true but `next_page` is missing"))?;
-            page = Some(pager.next(next)?);
-        }
+        fetch_buckets(
+            &self.client,
+            (USAGE, USAGE_PATH),
+            query,
+            bounds,
+            |start, seconds, bucket, row| self.record(start, seconds, bucket, row),
+        )
+        .await
     }
 }
 

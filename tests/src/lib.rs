@@ -4,6 +4,7 @@
 //! Postgres is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! if it is unreachable the test fails loudly — it never skips.
 
+pub mod fake_costs;
 pub mod fake_providers;
 
 use axum::body::Body;

@@ -377,6 +377,20 @@ async fn faults_are_retried_or_reported_as_the_provider_docs_require() {
         clock.elapsed() >= Duration::from_millis(900),
         "retry-after was honoured"
     );
+    // A retry-after longer than the cap (2 s in these tests) waits only the cap.
+    fake.state.push_fault(
+        FakeProvider::Anthropic,
+        Fault::RateLimited {
+            retry_after_secs: Some(3_600),
+        },
+    );
+    let clock = std::time::Instant::now();
+    assert!(run("anthropic").await.succeeded());
+    let waited = clock.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1_900) && waited < Duration::from_secs(10),
+        "capped wait: {waited:?}"
+    );
 
     // 500, 529 and a timeout are retried with backoff.
     for fault in [

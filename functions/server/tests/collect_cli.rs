@@ -192,3 +192,134 @@ fn uuid_like() -> String {
         Utc::now().timestamp_nanos_opt().unwrap_or_default()
     )
 }
+
+/// A running `cost-tracker serve`, killed on drop; its output goes to a file.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, env: Vec<(&'static str, String)>) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.join(format!("serve-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cost-tracker"));
+        command
+            .current_dir(dir)
+            .arg("serve")
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("API_KEY", "serve-test-key")
+            .env("RUST_LOG", "info")
+            .envs(env)
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        for name in ["ANTHROPIC_ADMIN_KEY", "OPENAI_ADMIN_KEY", "DATABASE_URL"] {
+            if std::env::var_os(name).is_some() {
+                command.env_remove(name);
+            }
+        }
+        Server {
+            child: command.spawn().expect("start cost-tracker serve"),
+            port,
+            log,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Option<Value> {
+        let reply = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .header("x-api-key", "serve-test-key")
+            .send()
+            .await
+            .ok()?;
+        serde_json::from_str(&reply.text().await.ok()?).ok()
+    }
+
+    /// Polls `path` until `ready` holds (at most 60 s).
+    async fn wait_for(&self, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..600 {
+            if let Some(body) = self.get(path).await {
+                if ready(&body) {
+                    return body;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{path} never became ready; server log:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_collects_on_its_own_schedule_and_says_when_it_cannot() {
+    let fake = FakeProviders::start(FakeConfig::with_now(Utc::now())).await;
+    let dir = std::env::temp_dir().join(format!("ct-serve-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = fake.state.config().clone();
+    let server = Server::start(
+        &dir,
+        vec![
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.join("serve.db").display()),
+            ),
+            ("ANTHROPIC_ADMIN_KEY", config.anthropic_key.clone()),
+            ("ANTHROPIC_BASE_URL", fake.url.clone()),
+            ("OPENAI_ADMIN_KEY", config.openai_key.clone()),
+            ("OPENAI_BASE_URL", fake.url.clone()),
+            ("COLLECTION_BACKFILL_DAYS", "2".into()),
+        ],
+    );
+    let status = server
+        .wait_for("/admin/status", |s| {
+            ["anthropic", "openai"]
+                .iter()
+                .all(|p| s["providers"][p]["last_run"]["status"] == "succeeded")
+        })
+        .await;
+    for provider in ["anthropic", "openai"] {
+        let run = &status["providers"][provider]["last_run"];
+        assert_eq!(run["trigger"], "serve", "{status}");
+        assert!(run["records"].as_i64().unwrap() > 0, "{status}");
+    }
+    let costs = server.get("/costs/by-provider").await.unwrap();
+    assert!(
+        dec(&costs["total_cost_usd"]) > rust_decimal::Decimal::ZERO,
+        "{costs}"
+    );
+    drop(server);
+
+    // Without keys: one log line, no runs.
+    let quiet = Server::start(
+        &dir,
+        vec![(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("quiet.db").display()),
+        )],
+    );
+    let status = quiet
+        .wait_for("/admin/status", |s| s["providers"].is_object())
+        .await;
+    assert_eq!(status["providers"]["anthropic"]["configured"], false);
+    assert_eq!(status["providers"]["anthropic"]["last_run"], Value::Null);
+    let log = std::fs::read_to_string(&quiet.log).unwrap();
+    assert_eq!(log.matches("collection off").count(), 1, "{log}");
+    drop(quiet);
+    std::fs::remove_dir_all(&dir).ok();
+}

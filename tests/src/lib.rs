@@ -5,6 +5,7 @@
 //! if it is unreachable the test fails loudly — it never skips.
 
 pub mod fake_costs;
+pub mod fake_lambda_runtime;
 pub mod fake_providers;
 
 use axum::body::Body;
@@ -25,6 +26,8 @@ pub const TEST_KEY: &str = "test-key-123";
 pub struct TestStore {
     pub backend: &'static str,
     pub store: DynStore,
+    /// The `DATABASE_URL` of this store (for binaries run by a test).
+    pub url: String,
 }
 
 fn admin_url() -> String {
@@ -35,13 +38,13 @@ fn admin_url() -> String {
 /// A migrated SQLite store in a new temporary file.
 pub async fn sqlite_store() -> TestStore {
     let path = std::env::temp_dir().join(format!("ct-test-{}.db", uuid::Uuid::new_v4()));
-    let store = store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open sqlite");
+    let url = format!("sqlite://{}", path.display());
+    let store = store::open(&url).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     TestStore {
         backend: "sqlite",
         store,
+        url,
     }
 }
 
@@ -57,13 +60,13 @@ pub async fn postgres_store() -> TestStore {
         .await
         .expect("create test database");
     let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
-    let store = store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open postgres");
+    let url = format!("{base}/{name}");
+    let store = store::open(&url).await.expect("open postgres");
     store.migrate().await.expect("migrate postgres");
     TestStore {
         backend: "postgres",
         store,
+        url,
     }
 }
 

@@ -28,6 +28,7 @@ pub async fn open_ledger(config: &Config, migrate: bool) -> Result<Ledger, Store
 pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
     AppState {
         collector: crate::collect::Collector::from_config(ledger.clone(), &config),
+        syncer: crate::cv::Syncer::from_config(ledger.clone(), &config),
         ledger,
         config: Arc::new(config),
         api_key,

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod collect;
 pub mod config;
+pub mod cv;
 pub mod demo;
 pub mod domain;
 pub mod http;

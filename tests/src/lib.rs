@@ -7,6 +7,7 @@
 pub mod fake_costs;
 pub mod fake_lambda_runtime;
 pub mod fake_providers;
+pub mod fake_vault;
 
 use axum::body::Body;
 use axum::Router;
@@ -104,6 +105,53 @@ pub fn app_with_collector(store: &DynStore, collector: shared::collect::Collecto
         shared::app::app_state(test_config("UTC"), ledger(store), Secret::new(TEST_KEY));
     state.collector = collector;
     shared::http::router(state)
+}
+
+/// The full router with report zone `tz` and a given syncer behind `POST /admin/sync-cv`.
+pub fn app_with_syncer(store: &DynStore, tz: &str, syncer: shared::cv::Syncer) -> Router {
+    let mut state = shared::app::app_state(test_config(tz), ledger(store), Secret::new(TEST_KEY));
+    state.syncer = syncer;
+    shared::http::router(state)
+}
+
+/// A pushed event of `model` at `at` with a reported cost of `usd` (so its exact cost is
+/// known): 1,000 input and 200 output tokens, 2 requests, no attribution. Set other
+/// fields with struct update syntax.
+pub fn reported_usage(
+    external_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    model: &str,
+    usd: rust_decimal::Decimal,
+) -> shared::domain::usage::NewUsage {
+    use shared::domain::usage::{NewUsage, Source, TokenCounts};
+    NewUsage {
+        source: Source::Push,
+        external_id: external_id.into(),
+        recorded_at: at,
+        bucket_seconds: 0,
+        provider: "anthropic".into(),
+        model: model.into(),
+        tokens: TokenCounts {
+            input: 1_000,
+            output: 200,
+            requests: 2,
+            ..Default::default()
+        },
+        service_tier: None,
+        context_window: None,
+        inference_geo: None,
+        session_label: None,
+        session_type: None,
+        session_id: None,
+        agent: None,
+        project: None,
+        api_key_id: None,
+        api_key_name: None,
+        workspace_id: None,
+        workspace_name: None,
+        reported_cost: Some(usd),
+        raw: serde_json::json!({"event_id": external_id, "model": model, "cost": usd.to_string()}),
+    }
 }
 
 /// A response: status, parsed JSON body (Null when empty or not JSON), headers.

@@ -42,6 +42,17 @@ enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+    /// Push daily cost summaries to Context Vault now: every completed day not yet pushed
+    /// (at most 7 back, oldest first), or one day. Prints the report as JSON; exits
+    /// non-zero when a push failed or the sync is not configured.
+    SyncCv {
+        /// Only this completed day, YYYY-MM-DD in REPORT_TIMEZONE (pushed when new or changed).
+        #[arg(long)]
+        date: Option<String>,
+        /// Push the day even when unchanged, as its next revision.
+        #[arg(long, requires = "date")]
+        force: bool,
+    },
 }
 
 #[tokio::main]
@@ -74,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             start,
             end,
         } => collect(config, provider, start, end).await,
+        Command::SyncCv { date, force } => sync_cv(config, date, force).await,
     }
 }
 
@@ -108,6 +120,34 @@ async fn collect(
             .filter_map(|f| f.error.clone())
             .collect();
         anyhow::bail!("collection failed: {}", errors.join("; "));
+    }
+    Ok(())
+}
+
+async fn sync_cv(config: Config, date: Option<String>, force: bool) -> anyhow::Result<()> {
+    use shared::collect::Trigger;
+    use shared::cv::{SyncRequest, SyncSettings, Syncer};
+    if SyncSettings::from_config(&config).vault.is_none() {
+        anyhow::bail!(
+            "Context Vault sync is not configured: set CONTEXT_VAULT_URL and CONTEXT_VAULT_API_KEY"
+        );
+    }
+    let now = chrono::Utc::now();
+    let request = match date.as_deref() {
+        Some(date) => {
+            SyncRequest::for_day(Some(date), force, Trigger::Cli, config.report_timezone, now)?
+        }
+        None => SyncRequest::scheduled(Trigger::Cli),
+    };
+    let ledger = shared::app::open_ledger(&config, true)
+        .await
+        .context("open database")?;
+    let report = Syncer::from_config(ledger, &config)
+        .sync_once(request, now)
+        .await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if let Some(error) = &report.error {
+        anyhow::bail!("Context Vault sync failed: {error}");
     }
     Ok(())
 }

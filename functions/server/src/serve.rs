@@ -6,9 +6,11 @@ use shared::config::Config;
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn".into());
+    // Logs go to stderr, so stdout carries only what a command prints (its JSON report).
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
 }
 
@@ -31,6 +33,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("bind {address}"))?;
     tracing::info!(%address, backend = state.store().backend(), "serving");
     schedule_collection(&state);
+    schedule_cv_sync(&state);
     axum::serve(listener, shared::http::router(state))
         .with_graceful_shutdown(shutdown())
         .await
@@ -64,6 +67,42 @@ fn schedule_collection(state: &shared::http::AppState) {
                 }
                 Err(err) => tracing::warn!(error = %err, "scheduled collection refused"),
             }
+        }
+    });
+}
+
+/// Runs the Context Vault sync at start-up (catching up missed days) and then daily at
+/// 01:00 in REPORT_TIMEZONE, in the background; one log line and nothing else when the
+/// vault URL or key is missing.
+fn schedule_cv_sync(state: &shared::http::AppState) {
+    use shared::collect::Trigger;
+    use shared::cv::{next_daily_run, SyncRequest};
+    let syncer = state.syncer.clone();
+    if !syncer.configured() {
+        tracing::info!("Context Vault sync off: set CONTEXT_VAULT_URL and CONTEXT_VAULT_API_KEY");
+        return;
+    }
+    let tz = syncer.settings().timezone;
+    tracing::info!(
+        timezone = tz.name(),
+        "Context Vault sync scheduled daily at 01:00"
+    );
+    tokio::spawn(async move {
+        loop {
+            let request = SyncRequest::scheduled(Trigger::Serve);
+            match syncer.sync_once(request, chrono::Utc::now()).await {
+                Ok(report) if report.succeeded() => {}
+                Ok(report) => tracing::warn!(
+                    error = report.error.as_deref().unwrap_or(""),
+                    "scheduled Context Vault sync failed; the next run retries"
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "scheduled Context Vault sync failed; the next run retries")
+                }
+            }
+            let now = chrono::Utc::now();
+            let wait = (next_daily_run(now, tz) - now).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
         }
     });
 }

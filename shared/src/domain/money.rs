@@ -14,6 +14,8 @@ use serde::{Serialize, Serializer};
 pub const STORAGE_SCALE: u32 = 12;
 /// Decimal places of USD figures in responses (SPEC §3).
 pub const RESPONSE_SCALE: u32 = 6;
+/// Decimal places of the Context Vault daily summary (SPEC §9: rounded to cents).
+pub const CENTS_SCALE: u32 = 2;
 
 /// An exact amount of US dollars, in picodollars.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,8 +80,16 @@ pub fn round_usd(usd: Decimal) -> Decimal {
 
 /// Writes a decimal as a JSON number token, exactly as its decimal text.
 pub fn serialize_decimal<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    let text = value.normalize().to_string();
-    let raw = serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+    serialize_decimal_text(&value.normalize(), serializer)
+}
+
+/// Writes a decimal as a JSON number token keeping its scale: `52.30`, `0.00`.
+pub fn serialize_decimal_text<S: Serializer>(
+    value: &Decimal,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let raw = serde_json::value::RawValue::from_string(value.to_string())
+        .map_err(serde::ser::Error::custom)?;
     raw.serialize(serializer)
 }
 
@@ -88,16 +98,27 @@ pub fn serialize_decimal<S: Serializer>(value: &Decimal, serializer: S) -> Resul
 ///
 /// This is what lets a breakdown or a list of buckets "sum exactly to the total".
 pub fn apportion(amounts: &[Pico]) -> (Decimal, Vec<Decimal>) {
-    const UNIT: i128 = 1_000_000; // picodollars per micro-dollar
+    let (total, parts) = apportion_at(amounts, RESPONSE_SCALE);
+    (
+        total.normalize(),
+        parts.iter().map(Decimal::normalize).collect(),
+    )
+}
+
+/// Like [`apportion`], at `scale` decimal places (at most 12), each figure keeping
+/// exactly that scale: at [`CENTS_SCALE`] the parts print as `48.50`, `3.00`.
+pub fn apportion_at(amounts: &[Pico], scale: u32) -> (Decimal, Vec<Decimal>) {
+    let scale = scale.min(STORAGE_SCALE);
+    let unit: i128 = 10_i128.pow(STORAGE_SCALE - scale); // picodollars per unit of the scale
     let total: i128 = amounts.iter().map(|a| i128::from(a.0)).sum();
-    let rounded_total = round_half_away(total, UNIT);
+    let rounded_total = round_half_away(total, unit);
     let mut parts: Vec<i128> = amounts
         .iter()
-        .map(|a| i128::from(a.0).div_euclid(UNIT))
+        .map(|a| i128::from(a.0).div_euclid(unit))
         .collect();
     let mut residual = rounded_total - parts.iter().sum::<i128>();
     let mut order: Vec<usize> = (0..amounts.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(i128::from(amounts[i].0).rem_euclid(UNIT)));
+    order.sort_by_key(|&i| std::cmp::Reverse(i128::from(amounts[i].0).rem_euclid(unit)));
     for &i in order.iter().cycle().take(amounts.len().max(1) * 2) {
         if residual == 0 || amounts.is_empty() {
             break;
@@ -106,7 +127,7 @@ pub fn apportion(amounts: &[Pico]) -> (Decimal, Vec<Decimal>) {
         parts[i] += step;
         residual -= step;
     }
-    let to_usd = |micros: i128| Decimal::from_i128_with_scale(micros, RESPONSE_SCALE).normalize();
+    let to_usd = |units: i128| Decimal::from_i128_with_scale(units, scale);
     (
         to_usd(rounded_total),
         parts.into_iter().map(to_usd).collect(),
@@ -160,5 +181,30 @@ mod tests {
         for (part, exact) in rounded.iter().zip(&many) {
             assert!((*part - exact.usd()).abs() < d("0.000001"));
         }
+    }
+
+    #[test]
+    fn cents_keep_two_decimals_and_sum_to_the_total() {
+        let usd = |s: &str| Pico::from_usd(d(s)).unwrap();
+        let printed =
+            |parts: Vec<Decimal>| parts.iter().map(Decimal::to_string).collect::<Vec<_>>();
+        // 1.004 × 3 = 3.012 → 3.01, where rounding each part alone gives 3.00.
+        let (total, parts) = apportion_at(&[usd("1.004"); 3], CENTS_SCALE);
+        assert_eq!(total.to_string(), "3.01");
+        assert_eq!(printed(parts), ["1.01", "1.00", "1.00"]);
+        // 0.005 × 3 = 0.015 → 0.02, where rounding each part alone gives 0.03.
+        let (total, parts) = apportion_at(&[usd("0.005"); 3], CENTS_SCALE);
+        assert_eq!(total.to_string(), "0.02");
+        assert_eq!(parts.iter().copied().sum::<Decimal>(), total);
+        let (total, parts) = apportion_at(&[usd("48.5"), usd("3")], CENTS_SCALE);
+        assert_eq!(
+            (total.to_string(), printed(parts)),
+            ("51.50".into(), vec!["48.50".into(), "3.00".into()])
+        );
+        let (total, parts) = apportion_at(&[], CENTS_SCALE);
+        assert_eq!((total.to_string(), parts.len()), ("0.00".to_string(), 0));
+        #[derive(Serialize)]
+        struct Cost(#[serde(serialize_with = "serialize_decimal_text")] Decimal);
+        assert_eq!(serde_json::to_string(&Cost(total)).unwrap(), "0.00");
     }
 }

@@ -199,6 +199,70 @@ async fn provider_status(
     }))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    date: Option<Value>,
+    force: Option<Value>,
+}
+
+/// Pushes one day's summary to Context Vault now (default yesterday): the report says
+/// `pushed`, `already_synced` or `not_configured`; 502 (with each day) when the vault failed.
+pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    use crate::collect::Trigger;
+    use crate::cv::SyncRequest;
+    let body: SyncBody = json_body(&body)?;
+    let date = match &body.date {
+        None | Some(Value::Null) => None,
+        Some(Value::String(date)) => Some(date.as_str()),
+        Some(_) => return Err(ApiError::field("date", "must be a YYYY-MM-DD string")),
+    };
+    let force = match &body.force {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(force)) => *force,
+        Some(_) => return Err(ApiError::field("force", "must be true or false")),
+    };
+    let now = Utc::now();
+    let timezone = state.syncer.settings().timezone;
+    let request = SyncRequest::for_day(date, force, Trigger::Api, timezone, now)
+        .map_err(|err| ApiError::field(err.field, err.message))?;
+    let report = state.syncer.sync_once(request, now).await?;
+    if report.succeeded() {
+        return Ok(Json(json!({ "report": report })));
+    }
+    Err(ApiError::Upstream {
+        message: report.error.clone().unwrap_or_default(),
+        details: report
+            .days
+            .iter()
+            .map(|day| serde_json::to_value(day).unwrap_or(Value::Null))
+            .collect(),
+    })
+}
+
+/// Context Vault sync: whether it is on, the last push, the last success and error,
+/// and the latest pushes.
+async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
+    use crate::store::{CvPushQuery, CvPushStatus};
+    let store = state.store();
+    let recent = store.cv_pushes(&CvPushQuery::default(), 10).await?;
+    let pushed = CvPushQuery {
+        status: Some(CvPushStatus::Pushed),
+        ..CvPushQuery::default()
+    };
+    let last_success = store.cv_pushes(&pushed, 1).await?;
+    let settings = state.syncer.settings();
+    Ok(json!({
+        "configured": state.syncer.configured(),
+        "workspace": settings.vault.as_ref().map(|vault| vault.workspace.as_str()),
+        "timezone": settings.timezone.name(),
+        "last_push": recent.first(),
+        "last_success": last_success.first(),
+        "last_error": recent.first().and_then(|push| push.error.as_deref()),
+        "recent_pushes": recent,
+    }))
+}
+
 /// Collection and sync state per provider, and unpriced models.
 pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     use crate::collect::Provider;
@@ -219,7 +283,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
             "openai": provider_status(&state, Provider::Openai).await?,
         },
         "recent_runs": state.store().recent_runs(None, 10).await?,
-        "context_vault": {"configured": config.context_vault_url.is_some() && config.context_vault_api_key.is_some(), "last_sync": null},
+        "context_vault": context_vault_status(&state).await?,
         "unpriced_models": unpriced,
     })))
 }

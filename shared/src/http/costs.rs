@@ -111,3 +111,22 @@ pub async fn by_provider(
 ) -> Result<Json<Breakdown>, ApiError> {
     breakdown(state, q, Dimension::Provider).await
 }
+
+/// `GET /costs/daily-summary?date=&tz=`: exactly the summary Context Vault receives for
+/// that day (default yesterday), SPEC §6.4 and §9.
+pub async fn daily_summary(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<crate::cv::DailySummary>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["date", "tz"], false)?;
+    let tz = params.tz(&state)?;
+    let now = Utc::now();
+    let yesterday = (crate::domain::timeframe::today(tz, now) - chrono::Days::new(1)).to_string();
+    let day = resolve_day(Some(params.get("date").unwrap_or(&yesterday)), tz, now)?;
+    let date = day
+        .start_label
+        .parse()
+        .map_err(|_| ApiError::Internal(format!("day label `{}`", day.start_label)))?;
+    let summary = crate::cv::daily_summary(state.store(), state.ledger.catalog(), date, tz).await?;
+    Ok(Json(summary))
+}

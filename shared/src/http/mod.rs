@@ -29,6 +29,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Runs collections for `POST /admin/collect`.
     pub collector: crate::collect::Collector,
+    /// Pushes daily summaries for `POST /admin/sync-cv`.
+    pub syncer: crate::cv::Syncer,
     pub config: Arc<Config>,
     pub api_key: Secret,
 }
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/costs/by-project", get(costs::by_project))
         .route("/costs/by-agent", get(costs::by_agent))
         .route("/costs/by-provider", get(costs::by_provider))
+        .route("/costs/daily-summary", get(costs::daily_summary))
         .route("/api/usage", get(usage::list).post(usage::create))
         .route("/api/usage/summary", get(usage::summary))
         .route("/api/usage/{id}", axum::routing::delete(usage::delete))
@@ -70,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reprice", axum::routing::post(admin::reprice))
         .route("/admin/status", get(admin::status))
         .route("/admin/collect", axum::routing::post(admin::collect))
+        .route("/admin/sync-cv", axum::routing::post(admin::sync_cv))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,

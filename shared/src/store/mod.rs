@@ -221,6 +221,11 @@ pub trait Store: Send + Sync + 'static {
     async fn watermark(&self, provider: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Moves a provider's watermark forward (never backward).
     async fn advance_watermark(&self, provider: &str, to: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Saves a Context Vault push: inserts it when `id` is 0, else updates it. Returns its id.
+    async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError>;
+    /// Context Vault pushes, newest first, of one day and/or one status or of all.
+    async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError>;
 }
 
 /// Shared handle to a store.
@@ -235,4 +240,73 @@ pub async fn open(url: &str) -> Result<DynStore, StoreError> {
     } else {
         Err(StoreError::UnsupportedUrl)
     }
+}
+
+/// The state of one attempt to push a day's summary to Context Vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CvPushStatus {
+    /// Sent (or about to be) with no final answer: the vault was unavailable, or the
+    /// process stopped midway. The next run tries the day again.
+    Pending,
+    /// The vault stored it (2xx).
+    Pushed,
+    /// The vault refused it (4xx other than 429); the response text is in `error`.
+    Failed,
+}
+
+impl CvPushStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CvPushStatus::Pending => "pending",
+            CvPushStatus::Pushed => "pushed",
+            CvPushStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(CvPushStatus::Pending),
+            "pushed" => Some(CvPushStatus::Pushed),
+            "failed" => Some(CvPushStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One attempt to push a day's summary to Context Vault (SPEC §9), as logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CvPush {
+    /// Store id; 0 before the push is first saved.
+    pub id: i64,
+    /// The local day summarised.
+    pub date: chrono::NaiveDate,
+    /// The zone the day was cut in.
+    pub timezone: String,
+    /// `meta_data.revision` sent.
+    pub revision: i64,
+    /// SHA-256 (hex) of the summary without the revision.
+    pub payload_hash: String,
+    pub status: CvPushStatus,
+    /// HTTP status of the vault's last answer; `None` when none came.
+    pub response_code: Option<i64>,
+    pub error: Option<String>,
+    /// Requests made (retries included).
+    pub attempts: i64,
+    /// `schedule`, `manual`, `api`, `cli` or `serve`.
+    pub trigger: String,
+    /// The summary's total, in cents.
+    pub total_cost_cents: i64,
+    /// The summary object sent, as JSON text.
+    #[serde(skip)]
+    pub summary: String,
+    pub attempted_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+}
+
+/// Which Context Vault pushes to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CvPushQuery {
+    pub date: Option<chrono::NaiveDate>,
+    pub status: Option<CvPushStatus>,
 }

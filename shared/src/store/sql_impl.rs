@@ -594,6 +594,79 @@ macro_rules! impl_sql_store {
                 .await?;
                 Ok(())
             }
+
+            async fn save_cv_push(&self, push: &$crate::store::CvPush) -> Result<i64, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let sql = if push.id == 0 {
+                    "INSERT INTO cv_pushes (date, timezone, revision, payload_hash, status, response_code, error, \
+                     attempts, trigger, total_cost_cents, summary, attempted_at_ms, duration_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
+                } else {
+                    "UPDATE cv_pushes SET date = $1, timezone = $2, revision = $3, payload_hash = $4, status = $5, \
+                     response_code = $6, error = $7, attempts = $8, trigger = $9, total_cost_cents = $10, \
+                     summary = $11, attempted_at_ms = $12, duration_ms = $13 WHERE id = $14 RETURNING id"
+                };
+                let query = sqlx::query_scalar(sql)
+                    .bind(push.date.format("%Y-%m-%d").to_string())
+                    .bind(&push.timezone)
+                    .bind(push.revision)
+                    .bind(&push.payload_hash)
+                    .bind(push.status.as_str())
+                    .bind(push.response_code)
+                    .bind(&push.error)
+                    .bind(push.attempts)
+                    .bind(&push.trigger)
+                    .bind(push.total_cost_cents)
+                    .bind(&push.summary)
+                    .bind(push.attempted_at.timestamp_millis())
+                    .bind(push.duration_ms);
+                let query = if push.id == 0 { query } else { query.bind(push.id) };
+                let id: Option<i64> = query.fetch_optional(&self.pool).await?;
+                id.ok_or($crate::store::StoreError::NotFound)
+            }
+
+            async fn cv_pushes(
+                &self,
+                query: &$crate::store::CvPushQuery,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::CvPush>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, date, timezone, revision, payload_hash, status, response_code, error, attempts, \
+                     trigger, total_cost_cents, summary, attempted_at_ms, duration_ms FROM cv_pushes \
+                     WHERE ($1 IS NULL OR date = $1) AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
+                )
+                .bind(query.date.map(|d| d.format("%Y-%m-%d").to_string()))
+                .bind(query.status.map(|s| s.as_str()))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let corrupt = |what: &str| $crate::store::StoreError::Corrupt(format!("cv_pushes.{what}"));
+                rows.iter()
+                    .map(|row| {
+                        let int = |name: &str| row.try_get::<i64, _>(name);
+                        let date: String = row.try_get("date")?;
+                        Ok($crate::store::CvPush {
+                            id: int("id")?,
+                            date: chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| corrupt("date"))?,
+                            timezone: row.try_get("timezone")?,
+                            revision: int("revision")?,
+                            payload_hash: row.try_get("payload_hash")?,
+                            status: $crate::store::CvPushStatus::parse(&row.try_get::<String, _>("status")?)
+                                .ok_or_else(|| corrupt("status"))?,
+                            response_code: row.try_get("response_code")?,
+                            error: row.try_get("error")?,
+                            attempts: int("attempts")?,
+                            trigger: row.try_get("trigger")?,
+                            total_cost_cents: int("total_cost_cents")?,
+                            summary: row.try_get("summary")?,
+                            attempted_at: chrono::DateTime::from_timestamp_millis(int("attempted_at_ms")?)
+                                .ok_or_else(|| corrupt("attempted_at_ms"))?,
+                            duration_ms: row.try_get("duration_ms")?,
+                        })
+                    })
+                    .collect()
+            }
         }
     };
 }

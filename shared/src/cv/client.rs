@@ -1,0 +1,328 @@
+//! The Context Vault client: POSTs one memory to `CONTEXT_VAULT_URL + CONTEXT_VAULT_PATH`
+//! with `X-API-Key`, a per-request timeout and bounded retries (429 waits `retry-after`,
+//! 5xx, timeouts and refused connections back off), under the collection's
+//! [`RetryPolicy`]. Errors carry the vault's response text, never the key.
+
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+
+use crate::collect::RetryPolicy;
+use crate::config::Secret;
+
+/// Where summaries go and the key that lets them in.
+#[derive(Debug, Clone)]
+pub struct VaultAccess {
+    /// `CONTEXT_VAULT_URL`, e.g. `https://vault.example.com`.
+    pub url: String,
+    /// `CONTEXT_VAULT_PATH`, default `/memories`.
+    pub path: String,
+    /// `CONTEXT_VAULT_WORKSPACE`, default `openclaw_default`.
+    pub workspace: String,
+    pub key: Secret,
+}
+
+impl VaultAccess {
+    /// The URL memories are POSTed to.
+    pub fn endpoint(&self) -> String {
+        let path = self.path.trim();
+        let slash = if path.starts_with('/') || path.is_empty() {
+            ""
+        } else {
+            "/"
+        };
+        format!("{}{slash}{path}", self.url.trim().trim_end_matches('/'))
+    }
+}
+
+/// A push the vault accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushReceipt {
+    pub status: u16,
+    pub attempts: u32,
+}
+
+/// Why a push did not go through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// 5xx, 429, a timeout or no connection, on every attempt: the next run tries again.
+    #[error("Context Vault is unavailable after {attempts} attempt(s): {}{message}", status.map(|s| format!("HTTP {s}: ")).unwrap_or_default())]
+    Unavailable {
+        status: Option<u16>,
+        message: String,
+        attempts: u32,
+    },
+    /// Any other 4xx: the vault's answer, and what to check.
+    #[error("Context Vault rejected the summary (HTTP {status}: {message}){}", hint(*status))]
+    Rejected {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
+}
+
+impl PushError {
+    /// Whether running again later may succeed without anyone changing anything.
+    pub fn retryable(&self) -> bool {
+        matches!(self, PushError::Unavailable { .. })
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            PushError::Unavailable { status, .. } => *status,
+            PushError::Rejected { status, .. } => Some(*status),
+        }
+    }
+
+    pub fn attempts(&self) -> u32 {
+        match self {
+            PushError::Unavailable { attempts, .. } | PushError::Rejected { attempts, .. } => {
+                *attempts
+            }
+        }
+    }
+}
+
+fn hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "; check CONTEXT_VAULT_API_KEY",
+        404 | 405 => "; check CONTEXT_VAULT_URL and CONTEXT_VAULT_PATH",
+        _ => "",
+    }
+}
+
+/// One attempt's failure, before the retry decision.
+struct Failure {
+    status: Option<u16>,
+    message: String,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+/// An authenticated client of one vault.
+#[derive(Clone)]
+pub struct VaultClient {
+    access: VaultAccess,
+    http: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl VaultClient {
+    pub fn new(access: VaultAccess, http: reqwest::Client, policy: RetryPolicy) -> Self {
+        VaultClient {
+            access,
+            http,
+            policy,
+        }
+    }
+
+    /// The workspace memories are stored in.
+    pub fn workspace(&self) -> &str {
+        &self.access.workspace
+    }
+
+    /// POSTs a memory (JSON bytes), retrying what a retry can fix.
+    pub async fn post_memory(&self, body: &[u8]) -> Result<PushReceipt, PushError> {
+        let url = self.access.endpoint();
+        let attempts = self.policy.max_attempts.max(1);
+        for attempt in 1..=attempts {
+            let failure = match self.send(&url, body).await {
+                Ok(status) => {
+                    return Ok(PushReceipt {
+                        status,
+                        attempts: attempt,
+                    })
+                }
+                Err(failure) => failure,
+            };
+            if !failure.retryable || attempt == attempts {
+                return Err(failure.into_error(attempt));
+            }
+            let wait = match failure.retry_after {
+                Some(after) => after.min(self.policy.retry_after_cap),
+                None => backoff(&self.policy, attempt),
+            };
+            tracing::warn!(
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                status = failure.status,
+                error = %failure.message,
+                "Context Vault push failed; retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    async fn send(&self, url: &str, body: &[u8]) -> Result<u16, Failure> {
+        let mut key = HeaderValue::from_str(self.access.key.expose()).map_err(|_| Failure {
+            status: None,
+            message: "CONTEXT_VAULT_API_KEY is not a valid header value".into(),
+            retryable: false,
+            retry_after: None,
+        })?;
+        key.set_sensitive(true);
+        let sent = self
+            .http
+            .post(url)
+            .header("x-api-key", key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+            .timeout(self.policy.request_timeout)
+            .send()
+            .await;
+        let response = sent.map_err(|err| self.transport_failure(&err))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response
+            .text()
+            .await
+            .map_err(|err| self.transport_failure(&err))?;
+        if (200..300).contains(&status) {
+            return Ok(status);
+        }
+        Err(Failure {
+            status: Some(status),
+            message: self.excerpt(&text),
+            retryable: status == 429 || status >= 500,
+            retry_after: retry_after.filter(|_| status == 429 || status == 503),
+        })
+    }
+
+    fn transport_failure(&self, err: &reqwest::Error) -> Failure {
+        let message = if err.is_timeout() {
+            format!(
+                "no answer within {} ms",
+                self.policy.request_timeout.as_millis()
+            )
+        } else if err.is_connect() {
+            "could not connect".to_string()
+        } else {
+            "the connection failed".to_string()
+        };
+        Failure {
+            status: None,
+            message,
+            retryable: true,
+            retry_after: None,
+        }
+    }
+
+    /// The start of a response body, without the key should the vault echo it.
+    fn excerpt(&self, text: &str) -> String {
+        let mut excerpt: String = text.trim().chars().take(300).collect();
+        let key = self.access.key.expose();
+        if key.len() >= 4 {
+            excerpt = excerpt.replace(key, "[redacted]");
+        }
+        if excerpt.is_empty() {
+            "(empty body)".to_string()
+        } else {
+            excerpt
+        }
+    }
+}
+
+impl Failure {
+    fn into_error(self, attempts: u32) -> PushError {
+        match (self.retryable, self.status) {
+            (false, Some(status)) => PushError::Rejected {
+                status,
+                message: self.message,
+                attempts,
+            },
+            (_, status) => PushError::Unavailable {
+                status,
+                message: self.message,
+                attempts,
+            },
+        }
+    }
+}
+
+/// The delay before attempt `attempt + 1`: random in `[d/2, d]`, `d = base × 2^(attempt-1)`
+/// capped at `max_delay` (the schedule collection uses, whose helper is private to it).
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let ceiling = policy
+        .base_delay
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(policy.max_delay);
+    ceiling.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(path: &str) -> VaultAccess {
+        VaultAccess {
+            url: "http://vault.local/".into(),
+            path: path.into(),
+            workspace: "ws".into(),
+            key: Secret::new("cv-secret-key"),
+        }
+    }
+
+    #[test]
+    fn the_endpoint_joins_url_and_path() {
+        assert_eq!(
+            access("/memories").endpoint(),
+            "http://vault.local/memories"
+        );
+        assert_eq!(
+            access("api/memories").endpoint(),
+            "http://vault.local/api/memories"
+        );
+    }
+
+    #[test]
+    fn errors_say_what_to_check_and_never_show_the_key() {
+        let client = VaultClient::new(access("/m"), reqwest::Client::new(), RetryPolicy::default());
+        assert!(!format!("{:?}", access("/m")).contains("cv-secret-key"));
+        assert_eq!(
+            client.excerpt("bad key cv-secret-key"),
+            "bad key [redacted]"
+        );
+        assert_eq!(client.excerpt("  "), "(empty body)");
+        let rejected = PushError::Rejected {
+            status: 401,
+            message: "invalid key".into(),
+            attempts: 1,
+        };
+        assert!(!rejected.retryable());
+        assert_eq!(
+            rejected.to_string(),
+            "Context Vault rejected the summary (HTTP 401: invalid key); check CONTEXT_VAULT_API_KEY"
+        );
+        let down = PushError::Unavailable {
+            status: None,
+            message: "could not connect".into(),
+            attempts: 4,
+        };
+        assert!(down.retryable());
+        assert_eq!(
+            down.to_string(),
+            "Context Vault is unavailable after 4 attempt(s): could not connect"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_within_bounds() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1_000),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..50 {
+            let third = backoff(&policy, 3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(backoff(&policy, 40) <= Duration::from_millis(1_000));
+        }
+    }
+}

@@ -57,11 +57,18 @@ pub struct Config {
 }
 
 /// A configuration value that cannot be used; names the variable, never echoes a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{variable}: {message}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
+}
+
+/// The same text as `Display`: `main` returning this error prints it with `Debug`.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
 }
 
 impl Config {

@@ -10,4 +10,5 @@ pub mod http;
 pub mod ingest;
 pub mod ledger;
 pub mod reports;
+pub mod secrets;
 pub mod store;

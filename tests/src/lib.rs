@@ -8,6 +8,7 @@ pub mod fake_costs;
 pub mod fake_lambda_runtime;
 pub mod fake_providers;
 pub mod fake_vault;
+pub mod moto;
 
 use axum::body::Body;
 use axum::Router;

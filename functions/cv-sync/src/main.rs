@@ -11,7 +11,7 @@ use shared::cv::Syncer;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = Config::load().await?;
     let ledger = shared::app::open_ledger(&config, false).await?;
     let syncer = Syncer::from_config(ledger, &config);
     if !syncer.configured() {

@@ -6,7 +6,7 @@ use shared::config::Config;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = Config::load().await?;
     if !config.database_url.expose().starts_with("postgres") {
         return Err("query-api requires a postgres:// DATABASE_URL".into());
     }

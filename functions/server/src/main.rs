@@ -58,8 +58,8 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = Config::from_env().context("configuration")?;
     serve::init_tracing();
+    let config = Config::load().await.context("configuration")?;
     match cli.command {
         Command::Serve => serve::serve(config).await,
         Command::Migrate => {

@@ -37,8 +37,20 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Full-jitter exponential backoff: a random delay in `[d/2, d]`, `d = base × 2^(attempt-1)`.
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// What went wrong with a request that got no HTTP answer, without its URL.
+    pub fn transport_failure(&self, err: &reqwest::Error) -> String {
+        if err.is_timeout() {
+            format!("no answer within {} ms", self.request_timeout.as_millis())
+        } else if err.is_connect() {
+            "could not connect".to_string()
+        } else {
+            "the connection failed".to_string()
+        }
+    }
+
+    /// Full-jitter exponential backoff: a random delay in `[d/2, d]`, `d = base × 2^(attempt-1)`
+    /// capped at `max_delay`: the wait before attempt `attempt + 1`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.saturating_sub(1).min(16);
         let ceiling = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let ms = ceiling.as_millis() as u64;
@@ -196,21 +208,11 @@ impl ProviderClient {
         err: &reqwest::Error,
         attempts: u32,
     ) -> CollectError {
-        let message = if err.is_timeout() {
-            format!(
-                "no answer within {} ms",
-                self.policy.request_timeout.as_millis()
-            )
-        } else if err.is_connect() {
-            "could not connect".to_string()
-        } else {
-            "the connection failed".to_string()
-        };
         CollectError::Unavailable {
             provider: self.provider,
             endpoint,
             status: None,
-            message,
+            message: self.policy.transport_failure(err),
             attempts,
         }
     }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 
 use crate::collect::RetryPolicy;
@@ -141,7 +140,7 @@ impl VaultClient {
             }
             let wait = match failure.retry_after {
                 Some(after) => after.min(self.policy.retry_after_cap),
-                None => backoff(&self.policy, attempt),
+                None => self.policy.backoff(attempt),
             };
             tracing::warn!(
                 attempt,
@@ -196,19 +195,9 @@ impl VaultClient {
     }
 
     fn transport_failure(&self, err: &reqwest::Error) -> Failure {
-        let message = if err.is_timeout() {
-            format!(
-                "no answer within {} ms",
-                self.policy.request_timeout.as_millis()
-            )
-        } else if err.is_connect() {
-            "could not connect".to_string()
-        } else {
-            "the connection failed".to_string()
-        };
         Failure {
             status: None,
-            message,
+            message: self.policy.transport_failure(err),
             retryable: true,
             retry_after: None,
         }
@@ -244,16 +233,6 @@ impl Failure {
             },
         }
     }
-}
-
-/// The delay before attempt `attempt + 1`: random in `[d/2, d]`, `d = base × 2^(attempt-1)`
-/// capped at `max_delay` (the schedule collection uses, whose helper is private to it).
-fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
-    let ceiling = policy
-        .base_delay
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(policy.max_delay);
-    ceiling.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
 #[cfg(test)]
@@ -310,19 +289,5 @@ mod tests {
             down.to_string(),
             "Context Vault is unavailable after 4 attempt(s): could not connect"
         );
-    }
-
-    #[test]
-    fn backoff_doubles_within_bounds() {
-        let policy = RetryPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1_000),
-            ..RetryPolicy::default()
-        };
-        for _ in 0..50 {
-            let third = backoff(&policy, 3);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
-            assert!(backoff(&policy, 40) <= Duration::from_millis(1_000));
-        }
     }
 }

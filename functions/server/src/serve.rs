@@ -6,10 +6,13 @@ use shared::config::Config;
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn".into());
-    // Logs go to stderr, so stdout carries only what a command prints (its JSON report).
+    // Logs go to stderr, so stdout carries only what a command prints (its JSON report);
+    // colours only on a terminal, so container and file logs stay plain text.
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

@@ -1,11 +1,13 @@
 //! Cost reports (SPEC §6.1) built from rollups only: breakdowns, zero-filled
 //! buckets and summaries whose rounded parts add up exactly to the rounded total.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use crate::domain::money::{apportion, serialize_decimal, Pico};
+use crate::domain::money::{apportion, apportion_within, serialize_decimal, Pico};
 use crate::domain::timeframe::{bucket_index, buckets, Granularity, ResolvedRange};
 use crate::store::{Dimension, Filters, Grouping, Store, StoreError, Totals};
 
@@ -105,6 +107,10 @@ pub struct BucketItem {
     pub cost_usd: Decimal,
     #[serde(flatten)]
     pub counts: Counts,
+    /// With `stack_by`: the bucket split by that dimension (parts sum exactly to
+    /// `cost_usd`; `share` is of the bucket), sorted by cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<Vec<BreakdownItem>>,
 }
 
 /// `GET /costs/range`.
@@ -113,6 +119,12 @@ pub struct RangeReport {
     #[serde(flatten)]
     pub header: Header,
     pub group_by: &'static str,
+    /// The dimension buckets are split by (`stack_by`), when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_by: Option<&'static str>,
+    /// With `stack_by`: the whole range by that dimension, the series of the stack in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_totals: Option<Vec<BreakdownItem>>,
     pub buckets: Vec<BucketItem>,
 }
 
@@ -157,6 +169,38 @@ fn sum(totals: impl Iterator<Item = Totals>) -> Totals {
     })
 }
 
+/// A group key as reports show it: an absent or empty value is [`NO_AGENT`].
+fn key_label(key: Option<String>) -> String {
+    key.filter(|v| !v.is_empty())
+        .unwrap_or_else(|| NO_AGENT.to_string())
+}
+
+/// Breakdown items of `rows`, sorted by cost (descending, then key), with their total;
+/// the rounded costs add up to `rounded_total` when given, else to the rounded sum.
+fn items(
+    mut rows: Vec<(String, Totals)>,
+    rounded_total: Option<Decimal>,
+) -> (Totals, Vec<BreakdownItem>) {
+    rows.sort_by(|a, b| b.1.cost.cmp(&a.1.cost).then_with(|| a.0.cmp(&b.0)));
+    let total = sum(rows.iter().map(|(_, t)| *t));
+    let amounts: Vec<Pico> = rows.iter().map(|(_, t)| t.cost).collect();
+    let costs = match rounded_total {
+        Some(rounded) => apportion_within(&amounts, rounded),
+        None => apportion(&amounts).1,
+    };
+    let items = rows
+        .into_iter()
+        .zip(costs)
+        .map(|((key, t), cost_usd)| BreakdownItem {
+            key,
+            cost_usd,
+            share: share(t.cost, total.cost),
+            counts: Counts::from(&t),
+        })
+        .collect();
+    (total, items)
+}
+
 /// Sums by one dimension, sorted by cost (descending, then key), with the total.
 async fn grouped(
     store: &dyn Store,
@@ -171,30 +215,11 @@ async fn grouped(
             Grouping::By(dim),
         )
         .await?;
-    let mut rows: Vec<(String, Totals)> = rows
+    let rows = rows
         .into_iter()
-        .map(|(key, totals)| {
-            let key = key
-                .value
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| NO_AGENT.to_string());
-            (key, totals)
-        })
+        .map(|(key, totals)| (key_label(key.value), totals))
         .collect();
-    rows.sort_by(|a, b| b.1.cost.cmp(&a.1.cost).then_with(|| a.0.cmp(&b.0)));
-    let total = sum(rows.iter().map(|(_, t)| *t));
-    let (_, costs) = apportion(&rows.iter().map(|(_, t)| t.cost).collect::<Vec<_>>());
-    let items = rows
-        .iter()
-        .zip(costs)
-        .map(|((key, t), cost_usd)| BreakdownItem {
-            key: key.clone(),
-            cost_usd,
-            share: share(t.cost, total.cost),
-            counts: Counts::from(t),
-        })
-        .collect();
-    Ok((total, items))
+    Ok(items(rows, None))
 }
 
 fn total_usd(total: &Totals) -> Decimal {
@@ -215,25 +240,27 @@ pub async fn breakdown(
     })
 }
 
-/// Zero-filled buckets of the range and the totals they add up to.
+/// Zero-filled buckets of the range and the totals they add up to; with `stack_by`,
+/// each bucket split by that dimension.
 async fn bucketed(
     store: &dyn Store,
     scope: &Scope,
     granularity: Granularity,
+    stack_by: Option<Dimension>,
 ) -> Result<(Totals, Vec<BucketItem>), StoreError> {
     let periods = buckets(&scope.range, granularity);
     let mut sums = vec![Totals::default(); periods.len()];
+    let mut parts: Vec<BTreeMap<String, Totals>> = vec![BTreeMap::new(); periods.len()];
+    let grouping = stack_by.map_or(Grouping::Hour, Grouping::HourBy);
     let rows = store
-        .rollup_totals(
-            scope.range.start,
-            scope.range.end,
-            &scope.filters,
-            Grouping::Hour,
-        )
+        .rollup_totals(scope.range.start, scope.range.end, &scope.filters, grouping)
         .await?;
     for (key, totals) in rows {
         if let Some(i) = key.hour.and_then(|hour| bucket_index(&periods, hour)) {
             sums[i] += totals;
+            if stack_by.is_some() {
+                *parts[i].entry(key_label(key.value)).or_default() += totals;
+            }
         }
     }
     let total = sum(sums.iter().copied());
@@ -242,27 +269,37 @@ async fn bucketed(
         .into_iter()
         .zip(sums.iter())
         .zip(costs)
-        .map(|((b, t), cost_usd)| BucketItem {
+        .zip(parts)
+        .map(|(((b, t), cost_usd), parts)| BucketItem {
             period: b.period,
             start: b.start,
             end: b.end,
             cost_usd,
             counts: Counts::from(t),
+            stack: stack_by.map(|_| items(parts.into_iter().collect(), Some(cost_usd)).1),
         })
         .collect();
     Ok((total, items))
 }
 
-/// Totals and zero-filled buckets by day, ISO week or month.
+/// Totals and zero-filled buckets by day, ISO week or month; with `stack_by`, each
+/// bucket split by that dimension and the range's totals by it.
 pub async fn range(
     store: &dyn Store,
     scope: &Scope,
     granularity: Granularity,
+    stack_by: Option<Dimension>,
 ) -> Result<RangeReport, StoreError> {
-    let (total, items) = bucketed(store, scope, granularity).await?;
+    let (total, items) = bucketed(store, scope, granularity, stack_by).await?;
+    let stack_totals = match stack_by {
+        Some(dim) => Some(grouped(store, scope, dim).await?.1),
+        None => None,
+    };
     Ok(RangeReport {
         header: Header::new(&scope.range, total_usd(&total), &total),
         group_by: granularity.as_str(),
+        stack_by: stack_by.map(Dimension::column),
+        stack_totals,
         buckets: items,
     })
 }
@@ -290,7 +327,7 @@ pub async fn summary(
     let (total, by_model) = grouped(store, scope, Dimension::Model).await?;
     let (_, by_project) = grouped(store, scope, Dimension::Project).await?;
     let (_, by_session_type) = grouped(store, scope, Dimension::SessionType).await?;
-    let (_, daily) = bucketed(store, scope, Granularity::Day).await?;
+    let (_, daily) = bucketed(store, scope, Granularity::Day, None).await?;
     let total_cost_usd = total_usd(&total);
     let daily_average_usd = (total.cost.usd() / Decimal::from(days.max(1)))
         .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)

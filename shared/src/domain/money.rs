@@ -116,7 +116,37 @@ pub fn apportion_at(amounts: &[Pico], scale: u32) -> (Decimal, Vec<Decimal>) {
         .iter()
         .map(|a| i128::from(a.0).div_euclid(unit))
         .collect();
-    let mut residual = rounded_total - parts.iter().sum::<i128>();
+    distribute(amounts, unit, rounded_total, &mut parts);
+    let to_usd = |units: i128| Decimal::from_i128_with_scale(units, scale);
+    (
+        to_usd(rounded_total),
+        parts.into_iter().map(to_usd).collect(),
+    )
+}
+
+/// Rounds `amounts` (picodollars) to the response scale so that the parts add up
+/// exactly to `total`, a figure already rounded elsewhere (for example one bucket of an
+/// [`apportion`]ed list, split again by model). `total` should be within one unit per
+/// part of the exact sum; the parts then stay within one unit of their exact amounts.
+pub fn apportion_within(amounts: &[Pico], total: Decimal) -> Vec<Decimal> {
+    let unit: i128 = 10_i128.pow(STORAGE_SCALE - RESPONSE_SCALE);
+    let mut target = total;
+    target.rescale(RESPONSE_SCALE);
+    let mut parts: Vec<i128> = amounts
+        .iter()
+        .map(|a| i128::from(a.0).div_euclid(unit))
+        .collect();
+    distribute(amounts, unit, target.mantissa(), &mut parts);
+    parts
+        .into_iter()
+        .map(|units| Decimal::from_i128_with_scale(units, RESPONSE_SCALE).normalize())
+        .collect()
+}
+
+/// Moves `parts` (floors of `amounts` in units of `unit` picodollars) towards `target`
+/// one unit at a time, largest remainder first (largest-remainder method).
+fn distribute(amounts: &[Pico], unit: i128, target: i128, parts: &mut [i128]) {
+    let mut residual = target - parts.iter().sum::<i128>();
     let mut order: Vec<usize> = (0..amounts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(i128::from(amounts[i].0).rem_euclid(unit)));
     for &i in order.iter().cycle().take(amounts.len().max(1) * 2) {
@@ -127,11 +157,6 @@ pub fn apportion_at(amounts: &[Pico], scale: u32) -> (Decimal, Vec<Decimal>) {
         parts[i] += step;
         residual -= step;
     }
-    let to_usd = |units: i128| Decimal::from_i128_with_scale(units, scale);
-    (
-        to_usd(rounded_total),
-        parts.into_iter().map(to_usd).collect(),
-    )
 }
 
 fn round_half_away(value: i128, unit: i128) -> i128 {
@@ -181,6 +206,26 @@ mod tests {
         for (part, exact) in rounded.iter().zip(&many) {
             assert!((*part - exact.usd()).abs() < d("0.000001"));
         }
+    }
+
+    #[test]
+    fn parts_within_a_rounded_total_sum_to_it() {
+        // A bucket of 0.0000012 rounded up to 0.000002 by its list, split in three parts.
+        let parts = [Pico(400_000), Pico(400_000), Pico(400_000)];
+        let rounded = apportion_within(&parts, d("0.000002"));
+        assert_eq!(rounded.iter().copied().sum::<Decimal>(), d("0.000002"));
+        let rounded = apportion_within(&parts, d("0.000001"));
+        assert_eq!(rounded, [d("0.000001"), d("0"), d("0")]);
+        let parts = [usd_pico("48.5000004"), usd_pico("3.0000006")];
+        assert_eq!(
+            apportion_within(&parts, d("51.500001")),
+            [d("48.5"), d("3.000001")]
+        );
+        assert!(apportion_within(&[], d("0")).is_empty());
+    }
+
+    fn usd_pico(s: &str) -> Pico {
+        Pico::from_usd(d(s)).unwrap()
     }
 
     #[test]

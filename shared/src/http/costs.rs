@@ -1,13 +1,15 @@
 //! `GET /costs/*` (SPEC §6.1): every answer comes from rollups.
 
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 
-use super::params::Params;
+use super::csv;
+use super::params::{Format, Params};
 use super::{ApiError, AppState};
 use crate::domain::timeframe::{last_days, resolve_day, Granularity};
-use crate::reports::{self, Breakdown, DailyReport, RangeReport, Scope, SummaryReport};
+use crate::reports::{self, Scope};
 use crate::store::Dimension;
 
 /// Days covered by a breakdown when `start` is not given.
@@ -16,54 +18,69 @@ const DEFAULT_DAYS: u32 = 30;
 pub async fn daily(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<DailyReport>, ApiError> {
-    let params = Params::parse(q.as_deref(), &["date", "tz"], true)?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &["date", "tz", "format"], true)?;
+    let format = params.format()?;
     let range = resolve_day(params.get("date"), params.tz(&state)?, Utc::now())?;
     let scope = Scope {
         range,
         filters: params.filters()?,
     };
-    Ok(Json(reports::daily(state.store(), &scope).await?))
+    let report = reports::daily(state.store(), &scope).await?;
+    Ok(match format {
+        Format::Csv => csv::daily(&report),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
+/// `GET /costs/range`: buckets by day, week or month; `stack_by` splits each bucket.
 pub async fn range(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<RangeReport>, ApiError> {
-    let params = Params::parse(q.as_deref(), &["start", "end", "tz", "group_by"], true)?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(
+        q.as_deref(),
+        &["start", "end", "tz", "group_by", "stack_by", "format"],
+        true,
+    )?;
+    let format = params.format()?;
     let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
+    let stack_by = params.dimension("stack_by")?;
     let scope = params.scope(&state, DEFAULT_DAYS)?;
-    Ok(Json(
-        reports::range(state.store(), &scope, granularity).await?,
-    ))
+    let report = reports::range(state.store(), &scope, granularity, stack_by).await?;
+    Ok(match format {
+        Format::Csv => csv::range(&report, "ai-costs"),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
-async fn summary(
-    state: AppState,
-    q: Option<String>,
-    days: u32,
-) -> Result<Json<SummaryReport>, ApiError> {
-    let params = Params::parse(q.as_deref(), &["tz"], true)?;
+async fn summary(state: AppState, q: Option<String>, days: u32) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &["tz", "format"], true)?;
+    let format = params.format()?;
     let range = last_days(days, params.tz(&state)?, Utc::now());
     range.check_whole_hours()?;
     let scope = Scope {
         range,
         filters: params.filters()?,
     };
-    Ok(Json(reports::summary(state.store(), &scope, days).await?))
+    let report = reports::summary(state.store(), &scope, days).await?;
+    Ok(match format {
+        Format::Csv => csv::summary(&report, if days == 7 { "weekly" } else { "monthly" }),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
 pub async fn weekly(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<SummaryReport>, ApiError> {
+) -> Result<Response, ApiError> {
     summary(state, q, 7).await
 }
 
 pub async fn monthly(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<SummaryReport>, ApiError> {
+) -> Result<Response, ApiError> {
     summary(state, q, 30).await
 }
 
@@ -71,44 +88,49 @@ async fn breakdown(
     state: AppState,
     q: Option<String>,
     dim: Dimension,
-) -> Result<Json<Breakdown>, ApiError> {
-    let params = Params::parse(q.as_deref(), &["start", "end", "tz"], true)?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &["start", "end", "tz", "format"], true)?;
+    let format = params.format()?;
     let scope = params.scope(&state, DEFAULT_DAYS)?;
-    Ok(Json(reports::breakdown(state.store(), &scope, dim).await?))
+    let report = reports::breakdown(state.store(), &scope, dim).await?;
+    Ok(match format {
+        Format::Csv => csv::breakdown(&report),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
 pub async fn by_model(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Breakdown>, ApiError> {
+) -> Result<Response, ApiError> {
     breakdown(state, q, Dimension::Model).await
 }
 
 pub async fn by_session_type(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Breakdown>, ApiError> {
+) -> Result<Response, ApiError> {
     breakdown(state, q, Dimension::SessionType).await
 }
 
 pub async fn by_project(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Breakdown>, ApiError> {
+) -> Result<Response, ApiError> {
     breakdown(state, q, Dimension::Project).await
 }
 
 pub async fn by_agent(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Breakdown>, ApiError> {
+) -> Result<Response, ApiError> {
     breakdown(state, q, Dimension::Agent).await
 }
 
 pub async fn by_provider(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Breakdown>, ApiError> {
+) -> Result<Response, ApiError> {
     breakdown(state, q, Dimension::Provider).await
 }
 
@@ -117,8 +139,9 @@ pub async fn by_provider(
 pub async fn daily_summary(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<crate::cv::DailySummary>, ApiError> {
-    let params = Params::parse(q.as_deref(), &["date", "tz"], false)?;
+) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &["date", "tz", "format"], false)?;
+    let format = params.format()?;
     let tz = params.tz(&state)?;
     let now = Utc::now();
     let yesterday = (crate::domain::timeframe::today(tz, now) - chrono::Days::new(1)).to_string();
@@ -128,5 +151,8 @@ pub async fn daily_summary(
         .parse()
         .map_err(|_| ApiError::Internal(format!("day label `{}`", day.start_label)))?;
     let summary = crate::cv::daily_summary(state.store(), state.ledger.catalog(), date, tz).await?;
-    Ok(Json(summary))
+    Ok(match format {
+        Format::Csv => csv::daily_summary(&summary),
+        Format::Json => Json(summary).into_response(),
+    })
 }

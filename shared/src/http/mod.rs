@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod costs;
+mod csv;
 mod envelope;
 pub mod error;
 mod models;

@@ -10,7 +10,7 @@ use super::{ApiError, AppState};
 use crate::domain::timeframe::{parse_tz, resolve_range, ResolvedRange};
 use crate::domain::usage::{SessionType, Source};
 use crate::reports::{Scope, NO_AGENT};
-use crate::store::Filters;
+use crate::store::{Dimension, Filters};
 
 /// The filter parameters every cost endpoint accepts.
 pub const FILTERS: &[&str] = &[
@@ -21,6 +21,23 @@ pub const FILTERS: &[&str] = &[
     "session_type",
     "source",
 ];
+
+/// The dimensions a range can be split by (`stack_by`).
+pub const STACK_DIMENSIONS: &[Dimension] = &[
+    Dimension::Model,
+    Dimension::Project,
+    Dimension::SessionType,
+    Dimension::Agent,
+    Dimension::Provider,
+    Dimension::Source,
+];
+
+/// The representation a client asked for with `format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
 
 /// Parsed query parameters.
 #[derive(Debug, Default)]
@@ -141,6 +158,32 @@ impl Params {
             }
             err.into()
         })
+    }
+
+    /// `format=json|csv` (default JSON).
+    pub fn format(&self) -> Result<Format, ApiError> {
+        match self.get("format").map(str::trim) {
+            None => Ok(Format::Json),
+            Some(f) if f.eq_ignore_ascii_case("json") => Ok(Format::Json),
+            Some(f) if f.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
+            Some(_) => Err(ApiError::field("format", "must be json or csv")),
+        }
+    }
+
+    /// A dimension to split by (`stack_by`), when given.
+    pub fn dimension(&self, name: &str) -> Result<Option<Dimension>, ApiError> {
+        let Some(value) = self.get(name).map(str::trim) else {
+            return Ok(None);
+        };
+        STACK_DIMENSIONS
+            .iter()
+            .find(|d| d.column() == value)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<&str> = STACK_DIMENSIONS.iter().map(|d| d.column()).collect();
+                ApiError::field(name, format!("must be one of {}", names.join(", ")))
+            })
     }
 
     /// A cost-report scope from `start`/`end` and the filters.

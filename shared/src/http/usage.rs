@@ -1,20 +1,22 @@
 //! `/api/usage` (SPEC §6.2): push events, list records, summarise.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::params::Params;
+use super::csv;
+use super::params::{Format, Params};
 use super::{ApiError, AppState};
 use crate::domain::money::Pico;
 use crate::domain::timeframe::Granularity;
 use crate::domain::usage::UsageRecord;
 use crate::ingest::parse_events;
-use crate::reports::{self, RangeReport, Scope};
+use crate::reports::{self, Scope};
 use crate::store::{UsageQuery, WriteMode, WriteStatus};
 
 /// A stored record as the API shows it.
@@ -117,53 +119,76 @@ pub async fn create(
     ))
 }
 
-/// `GET /api/usage`: raw records, newest first.
+/// `GET /api/usage`: raw records, newest first; with `format=csv` every matching record,
+/// streamed.
 pub async fn list(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(
         q.as_deref(),
-        &["start_date", "end_date", "tz", "limit", "offset"],
+        &["start_date", "end_date", "tz", "limit", "offset", "format"],
         true,
     )?;
-    let limit = params.int("limit", 100, 1, 1000)?;
-    let offset = params.int("offset", 0, 0, i64::MAX)?;
+    let format = params.format()?;
     let range = params.range(&state, "start_date", "end_date", 30)?;
-    let query = UsageQuery {
+    let mut query = UsageQuery {
         start: Some(range.start),
         end: Some(range.end),
         filters: params.filters()?,
-        limit,
-        offset,
+        limit: 0,
+        offset: 0,
     };
+    if format == Format::Csv {
+        for name in ["limit", "offset"] {
+            if params.get(name).is_some() {
+                return Err(ApiError::field(
+                    name,
+                    "is not used with format=csv (the export has every matching record)",
+                ));
+            }
+        }
+        query.limit = csv::EXPORT_PAGE;
+        let store = state.ledger.store().clone();
+        let first = store.usage_page(&query, None).await?;
+        let name = csv::file_name(&["ai-usage"], &range.start_label, &range.end_label);
+        let body = Body::from_stream(csv::records(store, query, first));
+        return Ok(csv::attachment(&name, body));
+    }
+    query.limit = params.int("limit", 100, 1, 1000)?;
+    query.offset = params.int("offset", 0, 0, i64::MAX)?;
     let (records, total) = state.store().list_usage(&query).await?;
     let records: Vec<RecordView> = records.into_iter().map(RecordView::from).collect();
+    let (limit, offset) = (query.limit, query.offset);
     Ok(Json(json!({
         "start": range.start_label, "end": range.end_label, "timezone": range.tz.name(),
         "records": records,
         "pagination": {"total": total, "limit": limit, "offset": offset, "has_more": offset + (records.len() as i64) < total},
-    })))
+    }))
+    .into_response())
 }
 
 /// `GET /api/usage/summary`: totals and buckets by day, week or month.
 pub async fn summary(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<RangeReport>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(
         q.as_deref(),
-        &["start_date", "end_date", "tz", "group_by"],
+        &["start_date", "end_date", "tz", "group_by", "format"],
         true,
     )?;
+    let format = params.format()?;
     let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
     let scope = Scope {
         range: params.range(&state, "start_date", "end_date", 30)?,
         filters: params.filters()?,
     };
-    Ok(Json(
-        reports::range(state.store(), &scope, granularity).await?,
-    ))
+    let report = reports::range(state.store(), &scope, granularity, None).await?;
+    Ok(match format {
+        Format::Csv => csv::range(&report, "ai-usage-summary"),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
 /// `DELETE /api/usage/{id}`: removes one record and its share of the rollups.

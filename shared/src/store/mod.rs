@@ -226,6 +226,16 @@ pub trait Store: Send + Sync + 'static {
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError>;
     /// Context Vault pushes, newest first, of one day and/or one status or of all.
     async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError>;
+
+    /// Keyset pagination over [`Store::list_usage`]'s order (newest first) for exports:
+    /// at most `query.limit` records matching `query` (range and filters; `offset` is
+    /// ignored) that come after the record at `before` = `(recorded_at, id)`, or from the
+    /// newest when `None`. Each page costs the same however deep the export is.
+    async fn usage_page(
+        &self,
+        query: &UsageQuery,
+        before: Option<(DateTime<Utc>, i64)>,
+    ) -> Result<Vec<UsageRecord>, StoreError>;
 }
 
 /// Shared handle to a store.

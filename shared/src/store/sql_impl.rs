@@ -667,6 +667,31 @@ macro_rules! impl_sql_store {
                     })
                     .collect()
             }
+
+            async fn usage_page(
+                &self,
+                query: &$crate::store::UsageQuery,
+                before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+            ) -> Result<Vec<$crate::domain::usage::UsageRecord>, $crate::store::StoreError> {
+                use $crate::store::records::*;
+                let (clause, binds) = usage_where(query.start, query.end, &query.filters);
+                // `<= at` first so both backends walk the (recorded_at_ms DESC, id DESC) index.
+                let (at, id, limit) = (binds.len() + 1, binds.len() + 2, binds.len() + 3);
+                let sql = format!(
+                    "SELECT {RECORD_COLUMNS} FROM usage_records WHERE {clause} AND recorded_at_ms <= ${at} \
+                     AND (recorded_at_ms < ${at} OR id < ${id}) ORDER BY recorded_at_ms DESC, id DESC LIMIT ${limit}"
+                );
+                let mut page = sqlx::query(&sql);
+                for bind in binds {
+                    page = match bind {
+                        BindValue::Int(v) => page.bind(v),
+                        BindValue::Text(v) => page.bind(v),
+                    };
+                }
+                let (before_ms, before_id) = before.map_or((i64::MAX, i64::MAX), |(at, id)| (at.timestamp_millis(), id));
+                let rows = page.bind(before_ms).bind(before_id).bind(query.limit).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::record_from_row).collect()
+            }
         }
     };
 }

@@ -1,10 +1,26 @@
-# AI Cost Tracker — `make run` serves the API on SQLite with demo data; `make test` runs everything.
+# AI Cost Tracker — `make run` serves the API on SQLite with demo data; `make test` runs everything;
+# `make check-deploy` lints the deployment files (template.yaml, Dockerfile) and builds the Lambda
+# packages. Deployment targets: `make package` (three arm64 Lambda zips), `make migrate`
+# (DATABASE_URL=… cost-tracker migrate), `make watch` + `make invoke-collector` / `make invoke-sync`
+# (local Lambda loop). Python-packaged tools (cfn-lint, sam, cargo-lambda, moto, hadolint) live in
+# one virtualenv, $(VENV), installed by `make pytools` when missing.
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/cost-tracker/target
 export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export VENV ?= $(HOME)/.cache/cost-tracker/venv
+export MOTO_SERVER := $(VENV)/bin/moto_server
+export PATH := $(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY ?= 0
 BIN := $(CARGO_TARGET_DIR)/debug/cost-tracker
 
-.PHONY: run test toolchain fmt lint unit postgres build release
+# The Lambda binaries (template.yaml's BuildProperties.Binary) and where cargo lambda puts them.
+LAMBDAS := query-api collector cv-sync
+LAMBDA_DIR := $(CARGO_TARGET_DIR)/lambda
+# sam and cfn-lint want a region; validation never calls AWS.
+OFFLINE_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=validate-offline AWS_SECRET_ACCESS_KEY=validate-offline
+
+.PHONY: run test toolchain fmt lint unit postgres build release pytools arm64-target package \
+	check-deploy lint-deploy migrate watch invoke-collector invoke-sync
 
 ## Serve on sqlite://cost-tracker.db with 30 days of demo usage (idempotent).
 run: toolchain
@@ -13,7 +29,7 @@ run: toolchain
 	$(BIN) serve
 
 ## fmt check, clippy -D warnings, and the whole suite on SQLite and Postgres.
-test: toolchain postgres fmt lint unit
+test: toolchain postgres pytools fmt lint unit
 
 fmt:
 	cargo fmt --all -- --check
@@ -34,8 +50,49 @@ toolchain:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
+## Creates $(VENV) and installs cfn-lint, aws-sam-cli, cargo-lambda, moto[server], hadolint when missing.
+pytools:
+	@scripts/pytools.sh
+
 build:
 	cargo build --workspace
 
 release:
 	cargo build --release -p server -p query-api
+
+## The Rust standard library for arm64 Lambda (cargo lambda links it with zig).
+arm64-target:
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+## The three Lambda packages: $(LAMBDA_DIR)/<function>/bootstrap.zip, arm64, checked and measured.
+package: toolchain pytools arm64-target
+	cargo lambda build --release --arm64 --output-format zip $(LAMBDAS:%=--bin %)
+	@python3 scripts/check-packages.py $(LAMBDA_DIR) $(LAMBDAS)
+
+## cfn-lint, sam validate (plain and --lint), the template's contract, hadolint; all offline.
+lint-deploy: pytools
+	cfn-lint template.yaml
+	$(OFFLINE_AWS) sam validate --template-file template.yaml
+	$(OFFLINE_AWS) sam validate --lint --template-file template.yaml
+	python3 scripts/check-template.py
+	hadolint --no-color Dockerfile
+
+## Everything about deployment that can be checked without AWS or Docker (run by .ci/run).
+check-deploy: lint-deploy package
+
+## Applies the migrations to DATABASE_URL (the deploy step for Neon; Lambdas never migrate).
+migrate: toolchain
+	@test -n "$(DATABASE_URL)" || { echo "usage: make migrate DATABASE_URL=postgres://…  (e.g. the Neon URL)"; exit 1; }
+	cargo run -q -p server -- migrate
+
+## Local Lambda loop: `make watch` in one terminal (the Lambda runtime emulator on :9000,
+## functions on sqlite://cost-tracker.db unless DATABASE_URL says otherwise), then in another:
+watch: toolchain pytools
+	cargo run -q -p server -- migrate
+	cargo lambda watch
+
+invoke-collector: pytools
+	cargo lambda invoke collector --data-file tests/fixtures/eventbridge-scheduled.json
+
+invoke-sync: pytools
+	cargo lambda invoke cv-sync --data-file tests/fixtures/eventbridge-scheduled.json

@@ -9,6 +9,7 @@ pub mod fake_lambda_runtime;
 pub mod fake_providers;
 pub mod fake_vault;
 pub mod moto;
+pub mod serve;
 
 use axum::body::Body;
 use axum::Router;
@@ -87,6 +88,28 @@ pub fn test_config(tz: &str) -> Config {
         _ => None,
     })
     .expect("test config")
+}
+
+/// The full router (UTC) with the test configuration plus these variables (`DASHBOARD_PUBLIC`…).
+pub fn app_with_env(store: &DynStore, vars: &[(&str, &str)]) -> Router {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let base = test_config("UTC");
+    let config = Config::from_lookup(move |name| {
+        vars.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| match name {
+                "API_KEY" => Some(TEST_KEY.into()),
+                "MAX_BODY_BYTES" => Some(base.max_body_bytes.to_string()),
+                _ => None,
+            })
+    })
+    .expect("test config");
+    let state = shared::app::app_state(config, ledger(store), Secret::new(TEST_KEY));
+    shared::http::router(state)
 }
 
 pub fn ledger(store: &DynStore) -> Ledger {

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use chrono::{DateTime, Utc};
 use integration_tests::fake_costs::expected;
 use integration_tests::fake_providers::{FakeConfig, FakeProviders};
+use integration_tests::serve::Server;
 use integration_tests::{app, dec, get};
 use serde_json::Value;
 use shared::collect::floor_hour;
@@ -193,77 +194,8 @@ fn uuid_like() -> String {
     )
 }
 
-/// A running `cost-tracker serve`, killed on drop; its output goes to a file.
-struct Server {
-    child: std::process::Child,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Server {
-    fn start(dir: &std::path::Path, env: Vec<(&'static str, String)>) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = dir.join(format!("serve-{port}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cost-tracker"));
-        command
-            .current_dir(dir)
-            .arg("serve")
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("API_KEY", "serve-test-key")
-            .env("RUST_LOG", "info")
-            .envs(env)
-            .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        for name in ["ANTHROPIC_ADMIN_KEY", "OPENAI_ADMIN_KEY", "DATABASE_URL"] {
-            if std::env::var_os(name).is_some() {
-                command.env_remove(name);
-            }
-        }
-        Server {
-            child: command.spawn().expect("start cost-tracker serve"),
-            port,
-            log,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Option<Value> {
-        let reply = reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{}{path}", self.port))
-            .header("x-api-key", "serve-test-key")
-            .send()
-            .await
-            .ok()?;
-        serde_json::from_str(&reply.text().await.ok()?).ok()
-    }
-
-    /// Polls `path` until `ready` holds (at most 60 s).
-    async fn wait_for(&self, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..600 {
-            if let Some(body) = self.get(path).await {
-                if ready(&body) {
-                    return body;
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!(
-            "{path} never became ready; server log:\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        );
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_server(dir: &std::path::Path, env: Vec<(&'static str, String)>) -> Server {
+    Server::start(env!("CARGO_BIN_EXE_cost-tracker"), dir, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,7 +204,7 @@ async fn serve_collects_on_its_own_schedule_and_says_when_it_cannot() {
     let dir = std::env::temp_dir().join(format!("ct-serve-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = fake.state.config().clone();
-    let server = Server::start(
+    let server = start_server(
         &dir,
         vec![
             (
@@ -306,7 +238,7 @@ async fn serve_collects_on_its_own_schedule_and_says_when_it_cannot() {
     drop(server);
 
     // Without keys: one log line, no runs.
-    let quiet = Server::start(
+    let quiet = start_server(
         &dir,
         vec![(
             "DATABASE_URL",
@@ -318,7 +250,7 @@ async fn serve_collects_on_its_own_schedule_and_says_when_it_cannot() {
         .await;
     assert_eq!(status["providers"]["anthropic"]["configured"], false);
     assert_eq!(status["providers"]["anthropic"]["last_run"], Value::Null);
-    let log = std::fs::read_to_string(&quiet.log).unwrap();
+    let log = quiet.log_text();
     assert_eq!(log.matches("collection off").count(), 1, "{log}");
     drop(quiet);
     std::fs::remove_dir_all(&dir).ok();

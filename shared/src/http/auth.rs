@@ -14,7 +14,15 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Response {
-    let headers = request.headers();
+    if has_valid_key(request.headers(), &state) {
+        next.run(request).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
+}
+
+/// Whether the headers carry the API key (`X-API-Key` or `Authorization: Bearer`).
+pub fn has_valid_key(headers: &http::HeaderMap, state: &AppState) -> bool {
     let presented = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -28,10 +36,7 @@ pub async fn require_api_key(
                 })
         })
         .map(str::trim);
-    match presented {
-        Some(key) if keys_match(key, state.api_key.expose()) => next.run(request).await,
-        _ => ApiError::Unauthorized.into_response(),
-    }
+    presented.is_some_and(|key| keys_match(key, state.api_key.expose()))
 }
 
 /// Compares digests so neither the content nor the length of the key leaks through timing.

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod costs;
 mod csv;
+mod dashboard;
 mod envelope;
 pub mod error;
 mod models;
@@ -83,6 +84,14 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config.cors_origins);
     Router::new()
         .route("/health", get(health))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/app.js", get(dashboard::app_js))
+        .route("/dashboard/key.js", get(dashboard::key_js))
+        .route("/dashboard/style.css", get(dashboard::style))
+        .route(
+            "/dashboard/session",
+            axum::routing::post(dashboard::open_session).delete(dashboard::close_session),
+        )
         .merge(protected)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -22,7 +22,7 @@ pub struct Scope {
 }
 
 /// Token and request counts every cost figure comes with.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub requests: i64,
     pub unpriced_requests: i64,
@@ -53,7 +53,7 @@ impl From<&Totals> for Counts {
 }
 
 /// The fields every cost response starts with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Header {
     pub start: String,
     pub end: String,
@@ -77,7 +77,7 @@ impl Header {
 }
 
 /// One line of a breakdown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BreakdownItem {
     pub key: String,
     #[serde(serialize_with = "serialize_decimal")]
@@ -89,7 +89,7 @@ pub struct BreakdownItem {
 }
 
 /// `GET /costs/by-*`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Breakdown {
     #[serde(flatten)]
     pub header: Header,
@@ -98,7 +98,7 @@ pub struct Breakdown {
 }
 
 /// One period of a range report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BucketItem {
     pub period: NaiveDate,
     pub start: DateTime<Utc>,
@@ -114,7 +114,7 @@ pub struct BucketItem {
 }
 
 /// `GET /costs/range`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RangeReport {
     #[serde(flatten)]
     pub header: Header,
@@ -129,7 +129,7 @@ pub struct RangeReport {
 }
 
 /// `GET /costs/daily`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DailyReport {
     pub date: String,
     #[serde(flatten)]
@@ -140,7 +140,7 @@ pub struct DailyReport {
 }
 
 /// `GET /costs/summary/weekly|monthly`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SummaryReport {
     #[serde(flatten)]
     pub header: Header,

@@ -56,14 +56,18 @@ impl Serialize for CostMap {
 }
 
 /// The summary object: `content` of the memory, and its `meta_data` with a revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DailySummary {
     pub date: NaiveDate,
     /// USD with exactly two decimals (`52.30`).
     #[serde(serialize_with = "serialize_decimal_text")]
     pub total_cost: Decimal,
+    /// USD in cents by model family (`opus`, `sonnet` …), at most 10 keys.
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub by_model: CostMap,
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub by_project: CostMap,
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub by_session_type: CostMap,
     pub requests: i64,
     pub currency: &'static str,

@@ -8,11 +8,14 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::openapi::ErrorBody;
+use super::schemas::{Repriced, RuleChange, RuleDeleted, RuleList, RunReport, Status};
 use super::{ApiError, AppState};
 use crate::domain::rules::{validate_pattern, ProjectRule};
 use crate::domain::timeframe::resolve_range;
 
-#[derive(Debug, Deserialize)]
+/// A project mapping rule to create or replace.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleBody {
     pattern: String,
@@ -43,6 +46,12 @@ fn rule_id(id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::field("id", "must be a rule id (integer)"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/project-mappings",
+    tag = "admin",
+    responses((status = 200, description = "The mapping rules and the default project", body = RuleList))
+)]
 pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rules = state.store().list_rules().await?;
     Ok(Json(
@@ -51,6 +60,13 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// Creates a rule and re-tags the records it now captures.
+#[utoipa::path(
+    post,
+    path = "/admin/project-mappings",
+    tag = "admin",
+    request_body = RuleBody,
+    responses((status = 201, description = "The rule, and the records it re-tagged", body = RuleChange))
+)]
 pub async fn create_rule(
     State(state): State<AppState>,
     body: Bytes,
@@ -67,6 +83,17 @@ pub async fn create_rule(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/project-mappings/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "Rule id")),
+    request_body = RuleBody,
+    responses(
+        (status = 200, description = "The rule, and the records it re-tagged", body = RuleChange),
+        (status = 404, description = "No such rule", body = ErrorBody)
+    )
+)]
 pub async fn update_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -94,6 +121,16 @@ pub async fn update_rule(
     Ok(Json(json!({"rule": rule, "retagged": retag})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/project-mappings/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "Deleted, and the records re-tagged", body = RuleDeleted),
+        (status = 404, description = "No such rule", body = ErrorBody)
+    )
+)]
 pub async fn delete_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -106,7 +143,8 @@ pub async fn delete_rule(
     Ok(Json(json!({"deleted": id, "retagged": retag})))
 }
 
-#[derive(Debug, Deserialize)]
+/// The range to re-price (days in `tz`, default REPORT_TIMEZONE).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RepriceBody {
     start: Option<String>,
@@ -115,6 +153,13 @@ struct RepriceBody {
 }
 
 /// Recomputes computed costs in a range with the current catalog and says what changed.
+#[utoipa::path(
+    post,
+    path = "/admin/reprice",
+    tag = "admin",
+    request_body = RepriceBody,
+    responses((status = 200, description = "What re-pricing with the current catalog changed", body = Repriced))
+)]
 pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let body: RepriceBody = json_body(&body)?;
     let (Some(start), Some(end)) = (body.start.as_deref(), body.end.as_deref()) else {
@@ -135,7 +180,8 @@ pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// What to collect (default: every configured provider, from its watermark).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CollectBody {
     provider: Option<String>,
@@ -144,6 +190,16 @@ struct CollectBody {
 }
 
 /// Runs a collection now and answers its report; 502 (with the report) when a provider failed.
+#[utoipa::path(
+    post,
+    path = "/admin/collect",
+    tag = "admin",
+    request_body = CollectBody,
+    responses(
+        (status = 200, description = "The collection report (records upserted, buckets, range, duration)", body = RunReport),
+        (status = 502, description = "A provider failed; details has each provider's report", body = ErrorBody)
+    )
+)]
 pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     use crate::collect::{CollectRequest, Trigger};
     let body: CollectBody = json_body(&body)?;
@@ -199,15 +255,28 @@ async fn provider_status(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The day to push (default yesterday) and whether to push it again when unchanged.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SyncBody {
+    #[schema(value_type = Option<String>, format = Date)]
     date: Option<Value>,
+    #[schema(value_type = Option<bool>)]
     force: Option<Value>,
 }
 
 /// Pushes one day's summary to Context Vault now (default yesterday): the report says
 /// `pushed`, `already_synced` or `not_configured`; 502 (with each day) when the vault failed.
+#[utoipa::path(
+    post,
+    path = "/admin/sync-cv",
+    tag = "admin",
+    request_body = SyncBody,
+    responses(
+        (status = 200, description = "Pushed, already synced or not configured, per day", body = RunReport),
+        (status = 502, description = "Context Vault failed; details has each day", body = ErrorBody)
+    )
+)]
 pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     use crate::collect::Trigger;
     use crate::cv::SyncRequest;
@@ -264,6 +333,12 @@ async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
 }
 
 /// Collection and sync state per provider, and unpriced models.
+#[utoipa::path(
+    get,
+    path = "/admin/status",
+    tag = "admin",
+    responses((status = 200, description = "Collection per provider, Context Vault sync, unpriced models", body = Status))
+)]
 pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     use crate::collect::Provider;
     let config = &state.config;

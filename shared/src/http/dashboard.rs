@@ -23,6 +23,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ETAG, IF_NONE_MATCH, SET
 use sha2::{Digest, Sha256};
 
 use super::auth::{has_valid_key, keys_match};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
 
 /// Where the page may load from and talk to: this origin only, nothing inline.
@@ -150,6 +151,16 @@ fn page_cache(state: &AppState) -> &'static str {
 }
 
 /// `GET /dashboard`: the dashboard, or the key-entry page while it is locked.
+#[utoipa::path(
+    get,
+    path = "/dashboard",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The dashboard; while locked (DASHBOARD_PUBLIC=false, no key or unlocking cookie) the key-entry page", content_type = "text/html", body = String),
+        (status = 304, description = "Not modified (If-None-Match)")
+    )
+)]
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if unlocked(&headers, &state) {
         INDEX.serve(&headers, page_cache(&state))
@@ -159,6 +170,17 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 /// `GET /dashboard/app.js`: the dashboard's script (401 while the page is locked).
+#[utoipa::path(
+    get,
+    path = "/dashboard/app.js",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The dashboard script", content_type = "text/javascript", body = String),
+        (status = 304, description = "Not modified"),
+        (status = 401, description = "The dashboard is locked", body = ErrorBody)
+    )
+)]
 pub async fn app_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if unlocked(&headers, &state) {
         APP_JS.serve(&headers, page_cache(&state))
@@ -168,17 +190,45 @@ pub async fn app_js(State(state): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 /// `GET /dashboard/key.js`: asks for the key, keeps it, unlocks the page.
+#[utoipa::path(
+    get,
+    path = "/dashboard/key.js",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The key-entry script", content_type = "text/javascript", body = String),
+        (status = 304, description = "Not modified")
+    )
+)]
 pub async fn key_js(headers: HeaderMap) -> Response {
     KEY_JS.serve(&headers, "no-cache")
 }
 
 /// `GET /dashboard/style.css`.
+#[utoipa::path(
+    get,
+    path = "/dashboard/style.css",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 200, description = "The stylesheet", content_type = "text/css", body = String),
+        (status = 304, description = "Not modified")
+    )
+)]
 pub async fn style(headers: HeaderMap) -> Response {
     STYLE.serve(&headers, "no-cache")
 }
 
 /// `POST /dashboard/session`: checks the key (`X-API-Key` or `Authorization: Bearer`) and
 /// answers 204 with the cookie that unlocks the page in this browser; 401 for a wrong key.
+#[utoipa::path(
+    post,
+    path = "/dashboard/session",
+    tag = "dashboard",
+    responses(
+        (status = 204, description = "The key is right: Set-Cookie unlocks the page in this browser (never a data endpoint)")
+    )
+)]
 pub async fn open_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if !has_valid_key(&headers, &state) {
         return secure(ApiError::Unauthorized.into_response());
@@ -195,6 +245,15 @@ pub async fn open_session(State(state): State<AppState>, headers: HeaderMap) -> 
 }
 
 /// `DELETE /dashboard/session`: forgets the unlocking cookie (204).
+#[utoipa::path(
+    delete,
+    path = "/dashboard/session",
+    tag = "dashboard",
+    security(()),
+    responses(
+        (status = 204, description = "The unlocking cookie is cleared")
+    )
+)]
 pub async fn close_session() -> Response {
     session_response(&format!(
         "{COOKIE_NAME}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict"

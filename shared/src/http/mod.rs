@@ -9,16 +9,20 @@ mod dashboard;
 mod envelope;
 pub mod error;
 mod models;
+pub mod openapi;
 mod params;
+mod schemas;
 mod usage;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, put};
-use axum::{middleware, Json, Router};
+use axum::{middleware, Extension, Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::{Config, Secret};
 use crate::ledger::Ledger;
@@ -46,54 +50,52 @@ impl AppState {
 /// Version reported by `/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Builds the whole API.
+/// Builds the whole API. Every route is registered with `routes!` from its handler's
+/// `#[utoipa::path]`, which is what `GET /openapi.json` is made of.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/costs/daily", get(costs::daily))
-        .route("/costs/range", get(costs::range))
-        .route("/costs/summary/weekly", get(costs::weekly))
-        .route("/costs/summary/monthly", get(costs::monthly))
-        .route("/costs/by-model", get(costs::by_model))
-        .route("/costs/by-session-type", get(costs::by_session_type))
-        .route("/costs/by-project", get(costs::by_project))
-        .route("/costs/by-agent", get(costs::by_agent))
-        .route("/costs/by-provider", get(costs::by_provider))
-        .route("/costs/daily-summary", get(costs::daily_summary))
-        .route("/api/usage", get(usage::list).post(usage::create))
-        .route("/api/usage/summary", get(usage::summary))
-        .route("/api/usage/{id}", axum::routing::delete(usage::delete))
-        .route("/api/models", get(models::list))
-        .route("/api/models/{id}", get(models::show))
-        .route(
-            "/admin/project-mappings",
-            get(admin::list_rules).post(admin::create_rule),
-        )
-        .route(
-            "/admin/project-mappings/{id}",
-            put(admin::update_rule).delete(admin::delete_rule),
-        )
-        .route("/admin/reprice", axum::routing::post(admin::reprice))
-        .route("/admin/status", get(admin::status))
-        .route("/admin/collect", axum::routing::post(admin::collect))
-        .route("/admin/sync-cv", axum::routing::post(admin::sync_cv))
+    let protected = OpenApiRouter::new()
+        .routes(routes!(costs::daily))
+        .routes(routes!(costs::range))
+        .routes(routes!(costs::weekly))
+        .routes(routes!(costs::monthly))
+        .routes(routes!(costs::by_model))
+        .routes(routes!(costs::by_session_type))
+        .routes(routes!(costs::by_project))
+        .routes(routes!(costs::by_agent))
+        .routes(routes!(costs::by_provider))
+        .routes(routes!(costs::daily_summary))
+        .routes(routes!(usage::list, usage::create))
+        .routes(routes!(usage::summary))
+        .routes(routes!(usage::delete))
+        .routes(routes!(models::list))
+        .routes(routes!(models::show))
+        .routes(routes!(admin::list_rules, admin::create_rule))
+        .routes(routes!(admin::update_rule, admin::delete_rule))
+        .routes(routes!(admin::reprice))
+        .routes(routes!(admin::status))
+        .routes(routes!(admin::collect))
+        .routes(routes!(admin::sync_cv))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
         ));
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(openapi::document))
+        .routes(routes!(dashboard::page))
+        .routes(routes!(dashboard::app_js))
+        .routes(routes!(dashboard::key_js))
+        .routes(routes!(dashboard::style))
+        .routes(routes!(dashboard::open_session, dashboard::close_session))
+        .merge(protected)
+        .split_for_parts();
+    openapi::finish(&mut doc);
+    let document = openapi::Document(Arc::new(doc.to_pretty_json().unwrap_or_default()));
 
     let cors = cors_layer(&state.config.cors_origins);
-    Router::new()
-        .route("/health", get(health))
-        .route("/dashboard", get(dashboard::page))
-        .route("/dashboard/app.js", get(dashboard::app_js))
-        .route("/dashboard/key.js", get(dashboard::key_js))
-        .route("/dashboard/style.css", get(dashboard::style))
-        .route(
-            "/dashboard/session",
-            axum::routing::post(dashboard::open_session).delete(dashboard::close_session),
-        )
-        .merge(protected)
+    router
         .fallback(not_found)
+        .layer(Extension(document))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn(envelope::request_context))
         .layer(cors)
@@ -112,6 +114,17 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         ])
 }
 
+/// `GET /health` (public): the database answers.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "meta",
+    security(()),
+    responses(
+        (status = 200, description = "Up", body = schemas::Health),
+        (status = 503, description = "The database does not answer", body = schemas::Health)
+    )
+)]
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {

@@ -8,6 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::openapi::ErrorBody;
+use super::schemas::{ModelList, ModelPrices};
 use super::{ApiError, AppState};
 use crate::domain::money::serialize_decimal;
 use crate::domain::pricing::{CatalogModel, PricePeriod};
@@ -64,6 +66,13 @@ fn view(state: &AppState, model: &CatalogModel, with_history: bool) -> Value {
 }
 
 /// Every catalog model, then every unpriced model seen in usage.
+#[utoipa::path(
+    get,
+    operation_id = "list_models",
+    path = "/api/models",
+    tag = "models",
+    responses((status = 200, description = "Every catalog model with its current prices, then models seen in usage without a price", body = ModelList))
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut models: Vec<Value> = state
         .ledger
@@ -79,6 +88,17 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 }
 
 /// One model by id, alias, dated id or provider spelling; 404 when unknown.
+#[utoipa::path(
+    get,
+    operation_id = "show_model",
+    path = "/api/models/{id}",
+    tag = "models",
+    params(("id" = String, Path, description = "Model id, alias, dated id or provider spelling (`anthropic/…`, Bedrock, Vertex)")),
+    responses(
+        (status = 200, description = "The model with its price history", body = ModelPrices),
+        (status = 404, description = "Not in the price catalog", body = ErrorBody)
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,

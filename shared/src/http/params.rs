@@ -6,21 +6,12 @@ use std::collections::HashMap;
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::openapi::QuerySpec;
 use super::{ApiError, AppState};
 use crate::domain::timeframe::{parse_tz, resolve_range, ResolvedRange};
 use crate::domain::usage::{SessionType, Source};
 use crate::reports::{Scope, NO_AGENT};
 use crate::store::{Dimension, Filters};
-
-/// The filter parameters every cost endpoint accepts.
-pub const FILTERS: &[&str] = &[
-    "provider",
-    "model",
-    "project",
-    "agent",
-    "session_type",
-    "source",
-];
 
 /// The dimensions a range can be split by (`stack_by`).
 pub const STACK_DIMENSIONS: &[Dimension] = &[
@@ -44,21 +35,13 @@ pub enum Format {
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Parses a raw query string, rejecting parameters outside `allowed` and [`FILTERS`] when `with_filters`.
-    pub fn parse(
-        raw: Option<&str>,
-        allowed: &[&str],
-        with_filters: bool,
-    ) -> Result<Params, ApiError> {
+    /// Parses a raw query string, rejecting parameters that `Q` (the endpoint's documented
+    /// parameters) does not list.
+    pub fn parse<Q: QuerySpec>(raw: Option<&str>) -> Result<Params, ApiError> {
         let mut map = HashMap::new();
         for (key, value) in form_urlencoded(raw.unwrap_or_default()) {
-            let known = allowed.contains(&key.as_str())
-                || (with_filters && FILTERS.contains(&key.as_str()));
-            if !known {
-                let mut accepted: Vec<&str> = allowed.to_vec();
-                if with_filters {
-                    accepted.extend_from_slice(FILTERS);
-                }
+            if !Q::PARAMS.iter().any(|p| p.name == key) {
+                let accepted: Vec<&str> = Q::PARAMS.iter().map(|p| p.name).collect();
                 return Err(ApiError::field(
                     &key,
                     format!("unknown parameter (accepted: {})", accepted.join(", ")),
@@ -235,6 +218,7 @@ fn decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::openapi::{DailySummaryQuery, RangeQuery, SummaryQuery};
 
     #[test]
     fn decodes_percent_and_plus() {
@@ -246,13 +230,12 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_named() {
-        let err = Params::parse(
-            Some("start=2026-01-01&grup_by=day"),
-            &["start", "end", "group_by"],
-            true,
-        )
-        .unwrap_err();
+        let err = Params::parse::<RangeQuery>(Some("start=2026-01-01&grup_by=day")).unwrap_err();
         assert!(err.to_string().contains("grup_by"));
-        assert!(Params::parse(Some("model=x&tz=UTC"), &["tz"], true).is_ok());
+        assert!(err
+            .to_string()
+            .contains("accepted: start, end, tz, group_by"));
+        assert!(Params::parse::<SummaryQuery>(Some("model=x&tz=UTC")).is_ok());
+        assert!(Params::parse::<DailySummaryQuery>(Some("model=x")).is_err());
     }
 }

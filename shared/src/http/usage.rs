@@ -8,19 +8,21 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::csv;
+use super::openapi::{ErrorBody, UsageListQuery, UsageSummaryQuery};
 use super::params::{Format, Params};
 use super::{ApiError, AppState};
 use crate::domain::money::Pico;
 use crate::domain::timeframe::Granularity;
 use crate::domain::usage::UsageRecord;
 use crate::ingest::parse_events;
-use crate::reports::{self, Scope};
+use crate::reports::{self, RangeReport, Scope};
 use crate::store::{UsageQuery, WriteMode, WriteStatus};
 
 /// A stored record as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecordView {
     pub id: i64,
     pub event_id: String,
@@ -46,12 +48,45 @@ pub struct RecordView {
     pub project_source: &'static str,
     pub api_key_name: Option<String>,
     pub workspace_name: Option<String>,
+    /// Exact, up to 12 decimals.
+    #[schema(value_type = f64)]
     pub cost_usd: Pico,
+    /// `computed` or `reported`.
     pub cost_source: &'static str,
+    #[schema(value_type = Option<f64>)]
     pub computed_cost_usd: Option<Pico>,
     pub price_ref: Option<String>,
     pub unpriced: bool,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+}
+
+/// `POST /api/usage`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// Records stored by this request.
+    pub created: usize,
+    /// Events already stored with the same content.
+    pub unchanged: usize,
+    pub records: Vec<RecordView>,
+}
+
+/// `GET /api/usage`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageList {
+    pub start: String,
+    pub end: String,
+    pub timezone: String,
+    pub records: Vec<RecordView>,
+    pub pagination: Pagination,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    pub has_more: bool,
 }
 
 impl From<UsageRecord> for RecordView {
@@ -92,10 +127,24 @@ impl From<UsageRecord> for RecordView {
 }
 
 /// `POST /api/usage`: 201 when anything was stored, 200 when every event was already stored.
+#[utoipa::path(
+    post,
+    operation_id = "push_usage",
+    path = "/api/usage",
+    tag = "usage",
+    request_body(content = Object, description = "One event, or an array of up to 5,000 (SPEC §6.2): `model` required; tokens, attribution, `recorded_at`, `cost`, `event_id`, `metadata`. A batch is all or nothing."),
+    responses(
+        (status = 201, description = "Stored (with computed cost, project and session type)", body = Created),
+        (status = 200, description = "Every event was already stored with the same content", body = Created),
+        (status = 409, description = "An `event_id` was stored with different content; nothing was stored", body = ErrorBody),
+        (status = 413, description = "The body is over MAX_BODY_BYTES", body = ErrorBody),
+        (status = 422, description = "Invalid events, each bad index and field listed; nothing was stored", body = ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let value: Value = serde_json::from_slice(&body).map_err(|err| ApiError::BadRequest {
         message: format!("the body is not valid JSON: {err}"),
         details: vec![json!({"field": "body", "message": err.to_string()})],
@@ -115,21 +164,34 @@ pub async fn create(
     let unchanged = records.len() - created;
     Ok((
         status,
-        Json(json!({"created": created, "unchanged": unchanged, "records": records})),
+        Json(Created {
+            created,
+            unchanged,
+            records,
+        }),
     ))
 }
 
 /// `GET /api/usage`: raw records, newest first; with `format=csv` every matching record,
 /// streamed.
+#[utoipa::path(
+    get,
+    operation_id = "list_usage",
+    path = "/api/usage",
+    tag = "usage",
+    params(UsageListQuery),
+    responses(
+        (status = 200, description = "A page of records, newest first; with format=csv every matching record, streamed", content(
+            (UsageList = "application/json"),
+            (String = "text/csv")
+        ))
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(
-        q.as_deref(),
-        &["start_date", "end_date", "tz", "limit", "offset", "format"],
-        true,
-    )?;
+    let params = Params::parse::<UsageListQuery>(q.as_deref())?;
     let format = params.format()?;
     let range = params.range(&state, "start_date", "end_date", 30)?;
     let mut query = UsageQuery {
@@ -159,25 +221,41 @@ pub async fn list(
     query.offset = params.int("offset", 0, 0, i64::MAX)?;
     let (records, total) = state.store().list_usage(&query).await?;
     let records: Vec<RecordView> = records.into_iter().map(RecordView::from).collect();
-    let (limit, offset) = (query.limit, query.offset);
-    Ok(Json(json!({
-        "start": range.start_label, "end": range.end_label, "timezone": range.tz.name(),
-        "records": records,
-        "pagination": {"total": total, "limit": limit, "offset": offset, "has_more": offset + (records.len() as i64) < total},
-    }))
+    let pagination = Pagination {
+        total,
+        limit: query.limit,
+        offset: query.offset,
+        has_more: query.offset + (records.len() as i64) < total,
+    };
+    Ok(Json(UsageList {
+        start: range.start_label,
+        end: range.end_label,
+        timezone: range.tz.name().to_string(),
+        records,
+        pagination,
+    })
     .into_response())
 }
 
 /// `GET /api/usage/summary`: totals and buckets by day, week or month.
+#[utoipa::path(
+    get,
+    operation_id = "usage_summary",
+    path = "/api/usage/summary",
+    tag = "usage",
+    params(UsageSummaryQuery),
+    responses(
+        (status = 200, description = "Totals and zero-filled buckets (the shape of /costs/range)", content(
+            (RangeReport = "application/json"),
+            (String = "text/csv")
+        ))
+    )
+)]
 pub async fn summary(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(
-        q.as_deref(),
-        &["start_date", "end_date", "tz", "group_by", "format"],
-        true,
-    )?;
+    let params = Params::parse::<UsageSummaryQuery>(q.as_deref())?;
     let format = params.format()?;
     let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
     let scope = Scope {
@@ -192,6 +270,17 @@ pub async fn summary(
 }
 
 /// `DELETE /api/usage/{id}`: removes one record and its share of the rollups.
+#[utoipa::path(
+    delete,
+    operation_id = "delete_usage",
+    path = "/api/usage/{id}",
+    tag = "usage",
+    params(("id" = i64, Path, description = "Record id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such record", body = ErrorBody)
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,

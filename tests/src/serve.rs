@@ -114,3 +114,40 @@ pub fn repo_root() -> PathBuf {
         .expect("tests/ is inside the repository")
         .to_path_buf()
 }
+
+/// Copies every record of a SQLite database `copies` more times (new external ids, instants
+/// a few seconds earlier), straight in SQL: a large table in seconds, for export tests.
+/// Rollups are left as they were; only raw-record reads see the copies.
+pub async fn multiply_sqlite_records(url: &str, copies: u32) -> u64 {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::SqliteConnection::connect(url)
+        .await
+        .expect("open sqlite");
+    let columns: Vec<String> = sqlx::query("PRAGMA table_info(usage_records)")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>("name"))
+        .filter(|name| name != "id")
+        .collect();
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "external_id" => "external_id || '#' || copy.n".to_string(),
+            "recorded_at_ms" => "recorded_at_ms - copy.n * 1000".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE copy(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copy WHERE n < {copies}) \
+         INSERT INTO usage_records ({}) SELECT {} FROM usage_records, copy",
+        columns.join(", "),
+        values.join(", ")
+    );
+    sqlx::query(&sql)
+        .execute(&mut conn)
+        .await
+        .expect("copy records")
+        .rows_affected()
+}

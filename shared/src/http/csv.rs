@@ -16,7 +16,7 @@ use crate::reports::{Breakdown, BreakdownItem, Counts, DailyReport, RangeReport,
 use crate::store::{DynStore, UsageQuery};
 
 /// Records fetched (and written) per page of a streamed export.
-pub const EXPORT_PAGE: i64 = 2_000;
+pub const EXPORT_PAGE: i64 = 500;
 
 /// Columns of the token and request counts that follow every cost.
 const COUNT_COLUMNS: [&str; 9] = [

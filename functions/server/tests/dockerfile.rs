@@ -383,10 +383,15 @@ fn ignored(patterns: &[&str], path: &str) -> bool {
     })
 }
 
-/// Paths (relative to `root`) of the files under `dir`.
+/// Paths (relative to `root`) of the source files under `dir`: build output and installed
+/// packages (`target/`, `node_modules/`, git-ignored) are not sources.
 fn files_under(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-        let path = dir.join(entry.unwrap().file_name());
+        let name = entry.unwrap().file_name();
+        if name == "target" || name == "node_modules" {
+            continue;
+        }
+        let path = dir.join(name);
         if root.join(&path).is_dir() {
             files_under(root, &path, out);
         } else {

@@ -1,8 +1,12 @@
 //! The ledger: turns arriving usage into priced, attributed records and keeps
 //! them consistent when rules or prices change (SPEC §5).
 
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::money::Pico;
 use crate::domain::pricing::PriceCatalog;
@@ -17,6 +21,23 @@ pub struct Ledger {
     store: DynStore,
     catalog: &'static PriceCatalog,
     default_project: String,
+    /// The rules, read at most every [`RULES_TTL`] (and at once after a local change).
+    rules: Arc<Mutex<Option<(Instant, ProjectRules)>>>,
+    /// The group-commit writer of pushed events, started on first use.
+    writer: Arc<OnceLock<mpsc::Sender<WriteJob>>>,
+}
+
+/// How long cached rules are used before they are read again: a rule changed by
+/// another instance (another Lambda) reaches this one within this time.
+const RULES_TTL: Duration = Duration::from_secs(5);
+
+/// Most records one group commit writes in one transaction.
+const GROUP_COMMIT_RECORDS: usize = 10_000;
+
+/// A pushed batch waiting for the group-commit writer.
+struct WriteJob {
+    records: Vec<UsageRecord>,
+    reply: oneshot::Sender<Result<Vec<WriteOutcome>, StoreError>>,
 }
 
 /// What a re-pricing changed.
@@ -48,6 +69,8 @@ impl Ledger {
             store,
             catalog,
             default_project: default_project.into(),
+            rules: Arc::new(Mutex::new(None)),
+            writer: Arc::new(OnceLock::new()),
         }
     }
 
@@ -59,12 +82,21 @@ impl Ledger {
         self.catalog
     }
 
-    /// The current project rules, ordered for resolution.
+    /// The current project rules, ordered for resolution (cached for [`RULES_TTL`]).
     pub async fn rules(&self) -> Result<ProjectRules, StoreError> {
-        Ok(ProjectRules::new(
-            self.store.list_rules().await?,
-            self.default_project.clone(),
-        ))
+        if let Some((read_at, rules)) = self.rules.lock().expect("rules cache").as_ref() {
+            if read_at.elapsed() < RULES_TTL {
+                return Ok(rules.clone());
+            }
+        }
+        let rules = ProjectRules::new(self.store.list_rules().await?, self.default_project.clone());
+        *self.rules.lock().expect("rules cache") = Some((Instant::now(), rules.clone()));
+        Ok(rules)
+    }
+
+    /// Forgets the cached rules (after a rule was created, changed or deleted).
+    fn forget_rules(&self) {
+        *self.rules.lock().expect("rules cache") = None;
     }
 
     /// The canonical model id reports group by (the model as given when unknown).
@@ -159,22 +191,46 @@ impl Ledger {
         }
     }
 
-    /// Resolves and stores a batch, all or nothing.
+    /// Resolves and stores a batch, all or nothing; when this returns `Ok` the
+    /// batch is committed. Pushed batches (`InsertOnly`) that arrive together are
+    /// written in one transaction by a group-commit writer, so concurrent clients
+    /// share commits instead of queueing on the same rollup rows; each still
+    /// succeeds or fails on its own.
     pub async fn ingest(
         &self,
         batch: Vec<NewUsage>,
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let rules = self.rules().await?;
-        let records = batch
+        let records: Vec<UsageRecord> = batch
             .into_iter()
             .map(|new| self.resolve(new, &rules))
             .collect();
-        self.store.write_usage(records, mode).await
+        if mode == WriteMode::Upsert || records.len() >= GROUP_COMMIT_RECORDS {
+            return self.store.write_usage(records, mode).await;
+        }
+        let writer = self.writer.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(1_024);
+            tokio::spawn(group_commit(self.store.clone(), receiver));
+            sender
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = WriteJob { records, reply };
+        if let Err(mpsc::error::SendError(job)) = writer.send(job).await {
+            // The writer is gone (its runtime stopped): write directly.
+            return self
+                .store
+                .write_usage(job.records, WriteMode::InsertOnly)
+                .await;
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("the group-commit writer stopped".into()))?
     }
 
     /// Re-applies the current rules to every rule-attributed record.
     pub async fn apply_rules(&self) -> Result<RetagReport, StoreError> {
+        self.forget_rules();
         let rules = self.rules().await?;
         let changes: Vec<_> = self
             .store
@@ -243,6 +299,69 @@ impl Ledger {
             }
         }
         Ok(report)
+    }
+}
+
+/// The group-commit writer: takes every job waiting (up to [`GROUP_COMMIT_RECORDS`]
+/// records) and writes them in one transaction. A conflict fails only the job it
+/// belongs to and the others are written again without it; any other failure is
+/// retried job by job, so each job gets its own answer.
+async fn group_commit(store: crate::store::DynStore, mut receiver: mpsc::Receiver<WriteJob>) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        let mut size = jobs[0].records.len();
+        while size < GROUP_COMMIT_RECORDS {
+            match receiver.try_recv() {
+                Ok(job) => {
+                    size += job.records.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        while !jobs.is_empty() {
+            let merged: Vec<UsageRecord> = jobs
+                .iter()
+                .flat_map(|j| j.records.iter().cloned())
+                .collect();
+            match store.write_usage(merged, WriteMode::InsertOnly).await {
+                Ok(mut outcomes) => {
+                    for job in jobs.drain(..) {
+                        let rest = outcomes.split_off(job.records.len());
+                        let _ = job.reply.send(Ok(std::mem::replace(&mut outcomes, rest)));
+                    }
+                }
+                Err(StoreError::Conflict { index, external_id }) if jobs.len() > 1 => {
+                    // Find whose record conflicted; fail that job alone.
+                    let mut offset = 0;
+                    let position = jobs
+                        .iter()
+                        .position(|job| {
+                            let found = index < offset + job.records.len();
+                            if !found {
+                                offset += job.records.len();
+                            }
+                            found
+                        })
+                        .expect("the conflicting index is inside the merged batch");
+                    let job = jobs.remove(position);
+                    let _ = job.reply.send(Err(StoreError::Conflict {
+                        index: index - offset,
+                        external_id,
+                    }));
+                }
+                Err(err) if jobs.len() == 1 => {
+                    let job = jobs.remove(0);
+                    let _ = job.reply.send(Err(err));
+                }
+                Err(_) => {
+                    for job in jobs.drain(..) {
+                        let result = store.write_usage(job.records, WriteMode::InsertOnly).await;
+                        let _ = job.reply.send(result);
+                    }
+                }
+            }
+        }
     }
 }
 

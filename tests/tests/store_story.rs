@@ -109,6 +109,17 @@ async fn assert_rollups_match_raw(
         "{}: rollups differ from raw records",
         t.backend
     );
+    // The same for every dimension, over the range and over one with partial days.
+    assert_dims_match_raw(t, start, end).await;
+    // Nov 10 12:00 – Nov 12 03:00 and Nov 10 13:00 – Nov 12 01:00: a whole day (Nov 11)
+    // from day rows, and edges whose hours hold (or just miss) records.
+    for (from, to) in [(9 * 24 + 12, 18 * 24 + 21), (9 * 24 + 13, 18 * 24 + 23)] {
+        let (a, b) = (
+            start + chrono::Duration::hours(from),
+            end - chrono::Duration::hours(to),
+        );
+        assert_dims_match_raw(t, a, b).await;
+    }
     let all = t
         .store
         .rollup_totals(start, end, &Filters::default(), Grouping::Total)
@@ -121,6 +132,83 @@ async fn assert_rollups_match_raw(
         t.backend
     );
     rolled
+}
+
+/// Every one-dimension rollup (whole UTC days from day rows, the edges from hour
+/// rows), hourly, and the full rollup rows behind a filter agree with raw records.
+async fn assert_dims_match_raw(t: &TestStore, start: DateTime<Utc>, end: DateTime<Utc>) {
+    let query = UsageQuery {
+        start: Some(start),
+        end: Some(end),
+        limit: 10_000,
+        ..Default::default()
+    };
+    let (records, _) = t.store.list_usage(&query).await.unwrap();
+    for dim in [
+        Dimension::Provider,
+        Dimension::Model,
+        Dimension::Project,
+        Dimension::Agent,
+        Dimension::SessionType,
+        Dimension::Source,
+    ] {
+        let value = |r: &shared::domain::usage::UsageRecord| match dim {
+            Dimension::Provider => r.provider.clone(),
+            Dimension::Model => r.model_key.clone(),
+            Dimension::Project => r.project.clone(),
+            Dimension::Agent => r.agent.clone().unwrap_or_default(),
+            Dimension::SessionType => r.session_type.as_str().to_string(),
+            Dimension::Source => r.source.as_str().to_string(),
+        };
+        let mut by_value: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut by_hour: BTreeMap<(i64, String), Totals> = BTreeMap::new();
+        for record in &records {
+            *by_value.entry(value(record)).or_default() += Totals::of(record);
+            let hour = shared::store::rollup_hour(record.recorded_at);
+            *by_hour.entry((hour, value(record))).or_default() += Totals::of(record);
+        }
+        let grouped = |rows: Vec<(shared::store::GroupKey, Totals)>| -> BTreeMap<String, Totals> {
+            rows.into_iter()
+                .map(|(k, v)| (k.value.unwrap_or_default(), v))
+                .collect()
+        };
+        let unfiltered = t
+            .store
+            .rollup_totals(start, end, &Filters::default(), Grouping::By(dim))
+            .await
+            .unwrap();
+        assert_eq!(grouped(unfiltered), by_value, "{}: {dim:?}", t.backend);
+        let hourly: BTreeMap<(i64, String), Totals> = t
+            .store
+            .rollup_totals(start, end, &Filters::default(), Grouping::HourBy(dim))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    (k.hour.unwrap().timestamp(), k.value.unwrap_or_default()),
+                    v,
+                )
+            })
+            .collect();
+        assert_eq!(hourly, by_hour, "{}: hourly {dim:?}", t.backend);
+        let mut filtered: BTreeMap<String, Totals> = BTreeMap::new();
+        for source in ["push", "import", "anthropic", "openai"] {
+            let only = Filters {
+                source: Some(source.into()),
+                ..Filters::default()
+            };
+            for (k, v) in t
+                .store
+                .rollup_totals(start, end, &only, Grouping::By(dim))
+                .await
+                .unwrap()
+            {
+                *filtered.entry(k.value.unwrap_or_default()).or_default() += v;
+            }
+        }
+        assert_eq!(filtered, by_value, "{}: filtered {dim:?}", t.backend);
+    }
 }
 
 async fn story(t: &TestStore) -> Vec<String> {
@@ -322,5 +410,82 @@ async fn repricing_reports_changes_and_keeps_rollups_exact() {
             "{}",
             t.backend
         );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_pushes_share_commits_and_fail_alone() {
+    for t in both_stores().await {
+        let ledger = ledger(&t.store);
+        // 60 concurrent single-event pushes (one repeated twice, one conflicting)
+        // and two batches, all at once: the group-commit writer merges them.
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let ledger = ledger.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = if i == 59 {
+                    "c-0".to_string()
+                } else {
+                    format!("c-{i}")
+                };
+                let input = if i == 58 { 7 } else { 1_000 };
+                let id = if i == 58 { "c-1".to_string() } else { id };
+                ledger
+                    .ingest(
+                        vec![event(
+                            &id,
+                            "claude-haiku-4-5",
+                            "kanban-x",
+                            "2026-11-10T12:15:00Z",
+                            input,
+                            10,
+                        )],
+                        WriteMode::InsertOnly,
+                    )
+                    .await
+            }));
+        }
+        let batch: Vec<NewUsage> = (100..130)
+            .map(|i| {
+                event(
+                    &format!("c-{i}"),
+                    "claude-haiku-4-5",
+                    "kanban-x",
+                    "2026-11-10T12:15:00Z",
+                    1_000,
+                    10,
+                )
+            })
+            .collect();
+        let batch_task = {
+            let ledger = ledger.clone();
+            tokio::spawn(async move { ledger.ingest(batch, WriteMode::InsertOnly).await })
+        };
+        let mut created = 0;
+        let mut conflicts = Vec::new();
+        for (i, task) in tasks.into_iter().enumerate() {
+            match task.await.unwrap() {
+                Ok(outcomes) => {
+                    assert_eq!(outcomes.len(), 1, "{}: one outcome per event", t.backend);
+                    created += usize::from(outcomes[0].status == WriteStatus::Created);
+                }
+                Err(StoreError::Conflict { index, external_id }) => {
+                    assert_eq!((index, external_id.as_str()), (0, "c-1"));
+                    conflicts.push(i);
+                }
+                Err(other) => panic!("{}: {other}", t.backend),
+            }
+        }
+        let batch = batch_task.await.unwrap().unwrap();
+        assert_eq!(batch.len(), 30);
+        assert!(batch.iter().all(|o| o.status == WriteStatus::Created));
+        // c-0 twice with the same content: stored once; c-1 twice with different
+        // content: whichever came second is the one conflict.
+        assert_eq!(conflicts.len(), 1, "{}", t.backend);
+        assert_eq!(created, 58, "{}", t.backend);
+        let (start, end) = (at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
+        let totals = t.store.raw_totals(start, end).await.unwrap();
+        assert_eq!(totals.records, 88, "{}", t.backend);
+        assert_rollups_match_raw(&t, start, end).await;
     }
 }

@@ -16,7 +16,10 @@ use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
 pub use postgres::PgStore;
-pub use rollup::{Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey, Totals};
+pub use rollup::{
+    hour_start as rollup_hour, Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey,
+    Totals,
+};
 pub use sqlite::SqliteStore;
 
 /// Storage failures. Messages never contain SQL text or connection strings.

@@ -24,6 +24,65 @@ pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, exter
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
     $31, $32, $33, $34, $35, $35) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
+/// `$a, $b, …` placeholders for `rows` rows of `width` binds each; a row's last
+/// bind may be repeated (`repeat_last`) for a column pair that takes one value.
+fn values_list(rows: usize, width: usize, repeat_last: bool) -> String {
+    let mut sql = String::with_capacity(rows * width * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 1..=width {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * width + column));
+        }
+        if repeat_last {
+            sql.push_str(&format!(", ${}", row * width + width));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts `rows` records at once; conflicting keys are skipped and reported by absence.
+pub(crate) fn insert_records_sql(rows: usize) -> String {
+    let head = &INSERT_RECORD[..INSERT_RECORD
+        .find(" VALUES")
+        .expect("INSERT_RECORD has VALUES")];
+    format!(
+        "{head} VALUES {} ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id",
+        values_list(rows, 35, true)
+    )
+}
+
+/// The stored records of one source with these external ids.
+pub(crate) fn select_by_keys_sql(keys: usize) -> String {
+    let list: Vec<String> = (0..keys).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "SELECT {RECORD_COLUMNS} FROM usage_records WHERE source = $1 AND external_id IN ({})",
+        list.join(", ")
+    )
+}
+
+/// Adds `rows` rollup deltas at once (each key at most once per statement).
+pub(crate) fn upsert_rollups_sql(rows: usize) -> String {
+    let values_at = UPSERT_ROLLUP
+        .find(" VALUES")
+        .expect("UPSERT_ROLLUP has VALUES");
+    let conflict_at = UPSERT_ROLLUP
+        .find(" ON CONFLICT")
+        .expect("UPSERT_ROLLUP has ON CONFLICT");
+    format!(
+        "{} VALUES {}{}",
+        &UPSERT_ROLLUP[..values_at],
+        values_list(rows, 17, false),
+        &UPSERT_ROLLUP[conflict_at..]
+    )
+}
+
 pub(crate) const UPDATE_RECORD: &str = "UPDATE usage_records SET source = $1, external_id = $2, \
     recorded_at_ms = $3, hour_start = $4, bucket_seconds = $5, provider = $6, model = $7, model_key = $8, \
     input_tokens = $9, output_tokens = $10, cache_read_tokens = $11, cache_write_5m_tokens = $12, \
@@ -49,6 +108,60 @@ pub(crate) const UPSERT_ROLLUP: &str = "INSERT INTO usage_rollups (hour_start, p
     cache_write_1h_tokens = usage_rollups.cache_write_1h_tokens + excluded.cache_write_1h_tokens, \
     web_search_requests = usage_rollups.web_search_requests + excluded.web_search_requests, \
     cost_pico = usage_rollups.cost_pico + excluded.cost_pico";
+
+/// Adds one-dimension rollup deltas (see migration 0004), `rows` at once.
+pub(crate) fn upsert_dims_sql(rows: usize) -> String {
+    let conflict_at = UPSERT_ROLLUP
+        .find(" DO UPDATE")
+        .expect("UPSERT_ROLLUP has DO UPDATE");
+    format!(
+        "INSERT INTO usage_rollup_dims (dim, grain, bucket_start, value, records, requests, \
+         unpriced_requests, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, \
+         cache_write_1h_tokens, web_search_requests, cost_pico) VALUES {} \
+         ON CONFLICT (dim, grain, bucket_start, value){}",
+        values_list(rows, 14, false),
+        UPSERT_ROLLUP[conflict_at..].replace("usage_rollups.", "usage_rollup_dims.")
+    )
+}
+
+pub(crate) const DELETE_EMPTY_DIMS: &str = "DELETE FROM usage_rollup_dims WHERE records = 0";
+
+/// A report over the one-dimension rollups (no filters) for `[start, end)` (whole
+/// hours, epoch seconds): the SQL (binding `$1` = the dim, then the returned
+/// bounds) with rows shaped as [`rollup_query`] gives them for `grouping`.
+pub(crate) fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
+    let by_hour = matches!(grouping, Grouping::Hour | Grouping::HourBy(_));
+    let columns = match grouping {
+        Grouping::Total => "",
+        Grouping::By(_) => "value, ",
+        Grouping::Hour => "bucket_start, ",
+        Grouping::HourBy(_) => "bucket_start, value, ",
+    };
+    let first_day = start + (86_400 - start.rem_euclid(86_400)) % 86_400;
+    let last_day = end - end.rem_euclid(86_400);
+    let (range, bounds) = if by_hour || first_day >= last_day {
+        (
+            "grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
+            vec![start, end],
+        )
+    } else {
+        // Whole UTC days from day rows, the partial days at either end from hour rows.
+        (
+            "((grain = 'd' AND bucket_start >= $2 AND bucket_start < $3) \
+             OR (grain = 'h' AND ((bucket_start >= $4 AND bucket_start < $5) \
+             OR (bucket_start >= $6 AND bucket_start < $7))))",
+            vec![first_day, last_day, start, first_day, last_day, end],
+        )
+    };
+    let group_by = columns.trim_end_matches(", ");
+    let mut sql =
+        format!("SELECT {columns}{ROLLUP_SUMS} FROM usage_rollup_dims WHERE dim = $1 AND {range}");
+    if !group_by.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(group_by);
+    }
+    (sql, bounds)
+}
 
 pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
 
@@ -187,3 +300,22 @@ macro_rules! bind_record {
     }};
 }
 pub(crate) use bind_record;
+
+/// Binds the sums of a rollup row, in [`super::Totals`] field order.
+macro_rules! bind_totals {
+    ($query:expr, $t:expr) => {{
+        let t: &$crate::store::Totals = $t;
+        $query
+            .bind(t.records)
+            .bind(t.requests)
+            .bind(t.unpriced_requests)
+            .bind(t.input_tokens)
+            .bind(t.output_tokens)
+            .bind(t.cache_read_tokens)
+            .bind(t.cache_write_5m_tokens)
+            .bind(t.cache_write_1h_tokens)
+            .bind(t.web_search_requests)
+            .bind(t.cost.0)
+    }};
+}
+pub(crate) use bind_totals;

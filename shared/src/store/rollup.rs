@@ -144,6 +144,56 @@ impl RollupDeltas {
     }
 }
 
+/// A row of `usage_rollup_dims`: one dimension's value in one UTC hour (`h`) or day (`d`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DimKey {
+    pub dim: &'static str,
+    pub grain: &'static str,
+    pub bucket_start: i64,
+    pub value: String,
+}
+
+/// The dimensions kept one at a time (`total` has the value `""`).
+pub(crate) const DIMS: [&str; 7] = [
+    "total",
+    "provider",
+    "model",
+    "project",
+    "agent",
+    "session_type",
+    "source",
+];
+
+/// The one-dimension rollup changes implied by full-key changes, in key order.
+pub(crate) fn dim_changes(changes: &[(RollupKey, Totals)]) -> Vec<(DimKey, Totals)> {
+    let mut dims: BTreeMap<DimKey, Totals> = BTreeMap::new();
+    for (key, totals) in changes {
+        let day = key.hour_start - key.hour_start.rem_euclid(86_400);
+        for dim in DIMS {
+            let value = match dim {
+                "total" => "",
+                "provider" => &key.provider,
+                "model" => &key.model,
+                "project" => &key.project,
+                "agent" => &key.agent,
+                "session_type" => &key.session_type,
+                _ => &key.source,
+            };
+            for (grain, bucket_start) in [("h", key.hour_start), ("d", day)] {
+                *dims
+                    .entry(DimKey {
+                        dim,
+                        grain,
+                        bucket_start,
+                        value: value.to_string(),
+                    })
+                    .or_default() += *totals;
+            }
+        }
+    }
+    dims.into_iter().filter(|(_, t)| !t.is_zero()).collect()
+}
+
 /// A rollup column reports can group or filter by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dimension {

@@ -2,7 +2,8 @@
 //! Postgres and SQLite (the SQL in [`super::records`] runs unchanged on both).
 //!
 //! A backend type provides `pool`, `backend_name()`, `run_migrations()` and
-//! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing).
+//! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing), and
+//! `ROWS_PER_STATEMENT` (rows per multi-row statement).
 
 macro_rules! impl_sql_store {
     ($store:ty, $row:ty) => {
@@ -88,36 +89,47 @@ macro_rules! impl_sql_store {
                 row.as_ref().map(Self::record_from_row).transpose()
             }
 
+            /// Adds rollup deltas in key order (so concurrent writers lock rows in the
+            /// same order), many rows per statement.
             async fn apply_deltas<'e, E>(executor: &mut E, deltas: $crate::store::RollupDeltas) -> Result<(), $crate::store::StoreError>
             where
                 for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
             {
-                let mut removed = false;
-                for (key, t) in deltas.into_changes() {
-                    removed |= t.records < 0;
-                    sqlx::query($crate::store::records::UPSERT_ROLLUP)
-                        .bind(key.hour_start)
-                        .bind(key.provider)
-                        .bind(key.model)
-                        .bind(key.project)
-                        .bind(key.agent)
-                        .bind(key.session_type)
-                        .bind(key.source)
-                        .bind(t.records)
-                        .bind(t.requests)
-                        .bind(t.unpriced_requests)
-                        .bind(t.input_tokens)
-                        .bind(t.output_tokens)
-                        .bind(t.cache_read_tokens)
-                        .bind(t.cache_write_5m_tokens)
-                        .bind(t.cache_write_1h_tokens)
-                        .bind(t.web_search_requests)
-                        .bind(t.cost.0)
-                        .execute(&mut *executor)
-                        .await?;
+                use $crate::store::records::{upsert_rollups_sql, DELETE_EMPTY_ROLLUPS};
+                let changes: Vec<_> = deltas.into_changes().collect();
+                let removed = changes.iter().any(|(_, t)| t.records < 0);
+                for chunk in changes.chunks(Self::ROWS_PER_STATEMENT) {
+                    let sql = upsert_rollups_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for (key, t) in chunk {
+                        let keyed = query
+                            .bind(key.hour_start)
+                            .bind(key.provider.as_str())
+                            .bind(key.model.as_str())
+                            .bind(key.project.as_str())
+                            .bind(key.agent.as_str())
+                            .bind(key.session_type.as_str())
+                            .bind(key.source.as_str());
+                        query = $crate::store::records::bind_totals!(keyed, t);
+                    }
+                    query.execute(&mut *executor).await?;
+                }
+                for chunk in $crate::store::rollup::dim_changes(&changes).chunks(Self::ROWS_PER_STATEMENT) {
+                    let sql = $crate::store::records::upsert_dims_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for (key, t) in chunk {
+                        let keyed = query
+                            .bind(key.dim)
+                            .bind(key.grain)
+                            .bind(key.bucket_start)
+                            .bind(key.value.as_str());
+                        query = $crate::store::records::bind_totals!(keyed, t);
+                    }
+                    query.execute(&mut *executor).await?;
                 }
                 if removed {
-                    sqlx::query($crate::store::records::DELETE_EMPTY_ROLLUPS).execute(&mut *executor).await?;
+                    sqlx::query(DELETE_EMPTY_ROLLUPS).execute(&mut *executor).await?;
+                    sqlx::query($crate::store::records::DELETE_EMPTY_DIMS).execute(&mut *executor).await?;
                 }
                 Ok(())
             }
@@ -143,54 +155,100 @@ macro_rules! impl_sql_store {
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 mode: $crate::store::WriteMode,
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
+                use std::collections::HashMap;
+                use sqlx::Row;
                 use $crate::store::records::*;
                 use $crate::store::{StoreError, WriteMode, WriteOutcome, WriteStatus};
                 let _guard = self.write_guard().await;
                 let mut tx = self.pool.begin().await?;
                 let mut deltas = $crate::store::RollupDeltas::default();
-                let mut outcomes = Vec::with_capacity(records.len());
                 let now_ms = chrono::Utc::now().timestamp_millis();
-                let select_sql = format!("SELECT {RECORD_COLUMNS} FROM usage_records WHERE source = $1 AND external_id = $2");
-                for (index, mut record) in records.into_iter().enumerate() {
-                    let inserted: Option<i64> = bind_record!(sqlx::query_scalar(INSERT_RECORD), &record)
-                        .bind(now_ms)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(id) = inserted {
-                        record.id = id;
-                        deltas.add_record(&record);
-                        outcomes.push(WriteOutcome { status: WriteStatus::Created, record });
-                        continue;
+                let mut records = records;
+                let mut statuses: Vec<Option<WriteStatus>> = vec![None; records.len()];
+
+                // 1. Insert many rows per statement; a key that already exists (or repeats
+                //    within the batch) is skipped here and settled below.
+                for (chunk_index, chunk) in records.chunks_mut(Self::ROWS_PER_STATEMENT).enumerate() {
+                    let sql = insert_records_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for record in chunk.iter() {
+                        query = bind_record!(query, record).bind(now_ms);
                     }
-                    let row = sqlx::query(&select_sql)
-                        .bind(record.source.as_str())
-                        .bind(record.external_id.as_str())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let existing = Self::record_from_row(&row)?;
+                    let mut ids: HashMap<(String, String), i64> = HashMap::new();
+                    for row in query.fetch_all(&mut *tx).await? {
+                        ids.insert((row.try_get(1)?, row.try_get(2)?), row.try_get(0)?);
+                    }
+                    for (offset, record) in chunk.iter_mut().enumerate() {
+                        let key = (record.source.as_str().to_string(), std::mem::take(&mut record.external_id));
+                        // The first row of a key in VALUES order is the one inserted.
+                        if let Some(id) = ids.remove(&key) {
+                            record.id = id;
+                            deltas.add_record(record);
+                            statuses[chunk_index * Self::ROWS_PER_STATEMENT + offset] = Some(WriteStatus::Created);
+                        }
+                        record.external_id = key.1;
+                    }
+                }
+
+                // 2. The rest exist already: fetch them by key, then compare in batch order.
+                let pending: Vec<usize> = (0..records.len()).filter(|&i| statuses[i].is_none()).collect();
+                let mut stored: HashMap<(String, String), $crate::domain::usage::UsageRecord> = HashMap::new();
+                let mut by_source: HashMap<&'static str, Vec<&str>> = HashMap::new();
+                for &i in &pending {
+                    by_source.entry(records[i].source.as_str()).or_default().push(records[i].external_id.as_str());
+                }
+                for (source, keys) in by_source {
+                    for chunk in keys.chunks(Self::ROWS_PER_STATEMENT) {
+                        let sql = select_by_keys_sql(chunk.len());
+                        let mut query = sqlx::query(&sql).bind(source);
+                        for key in chunk {
+                            query = query.bind(*key);
+                        }
+                        for row in query.fetch_all(&mut *tx).await? {
+                            let existing = Self::record_from_row(&row)?;
+                            stored.insert((source.to_string(), existing.external_id.clone()), existing);
+                        }
+                    }
+                }
+                for index in pending {
+                    let record = &mut records[index];
+                    let key = (record.source.as_str().to_string(), record.external_id.clone());
+                    let existing = stored.get(&key).cloned().ok_or_else(|| {
+                        StoreError::Corrupt(format!("record {} vanished during the write", record.external_id))
+                    })?;
                     let unchanged = match mode {
                         WriteMode::InsertOnly => existing.raw == record.raw,
-                        WriteMode::Upsert => same_content(&existing, &record),
+                        WriteMode::Upsert => same_content(&existing, record),
                     };
                     if unchanged {
-                        outcomes.push(WriteOutcome { status: WriteStatus::Unchanged, record: existing });
+                        *record = existing;
+                        statuses[index] = Some(WriteStatus::Unchanged);
                     } else if mode == WriteMode::InsertOnly {
-                        return Err(StoreError::Conflict { index, external_id: record.external_id });
+                        return Err(StoreError::Conflict { index, external_id: record.external_id.clone() });
                     } else {
                         record.id = existing.id;
-                        bind_record!(sqlx::query(UPDATE_RECORD), &record)
+                        bind_record!(sqlx::query(UPDATE_RECORD), &*record)
                             .bind(now_ms)
                             .bind(existing.id)
                             .execute(&mut *tx)
                             .await?;
                         deltas.subtract_record(&existing);
-                        deltas.add_record(&record);
-                        outcomes.push(WriteOutcome { status: WriteStatus::Updated, record });
+                        deltas.add_record(record);
+                        // A later repeat of this key in the batch compares with this version.
+                        stored.insert(key, record.clone());
+                        statuses[index] = Some(WriteStatus::Updated);
                     }
                 }
                 Self::apply_deltas(&mut *tx, deltas).await?;
                 tx.commit().await?;
-                Ok(outcomes)
+                Ok(records
+                    .into_iter()
+                    .zip(statuses)
+                    .map(|(record, status)| WriteOutcome {
+                        status: status.expect("every record was settled"),
+                        record,
+                    })
+                    .collect())
             }
 
             async fn list_usage(
@@ -250,12 +308,26 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<($crate::store::GroupKey, $crate::store::Totals)>, $crate::store::StoreError> {
                 use sqlx::Row;
                 use $crate::store::{GroupKey, Grouping};
-                let (sql, binds) = $crate::store::records::rollup_query(grouping, filters);
-                let mut query = sqlx::query(&sql).bind(start.timestamp()).bind(end.timestamp());
-                for value in binds {
-                    query = query.bind(value);
-                }
-                let rows = query.fetch_all(&self.pool).await?;
+                let rows = if filters.pairs().is_empty() {
+                    // No filter: the one-dimension rollups answer (migration 0004).
+                    let dim = match grouping {
+                        Grouping::Total | Grouping::Hour => "total",
+                        Grouping::By(d) | Grouping::HourBy(d) => d.column(),
+                    };
+                    let (sql, bounds) = $crate::store::records::dims_query(grouping, start.timestamp(), end.timestamp());
+                    let mut query = sqlx::query(&sql).bind(dim);
+                    for bound in bounds {
+                        query = query.bind(bound);
+                    }
+                    query.fetch_all(&self.pool).await?
+                } else {
+                    let (sql, binds) = $crate::store::records::rollup_query(grouping, filters);
+                    let mut query = sqlx::query(&sql).bind(start.timestamp()).bind(end.timestamp());
+                    for value in binds {
+                        query = query.bind(value);
+                    }
+                    query.fetch_all(&self.pool).await?
+                };
                 let hour = |row: &$row| -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
                     Ok(chrono::DateTime::from_timestamp(row.try_get::<i64, _>(0)?, 0))
                 };
@@ -674,10 +746,8 @@ macro_rules! impl_sql_store {
                 before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
             ) -> Result<Vec<$crate::domain::usage::UsageRecord>, $crate::store::StoreError> {
                 use $crate::store::records::*;
-                // The end of the range and the cursor are one upper bound (`<= at`), so both
-                // backends walk the (recorded_at_ms DESC, id DESC) index from there: every page
-                // costs the same however deep the export is.
-                let (clause, binds) = usage_where(query.start, None, &query.filters);
+                let (clause, binds) = usage_where(query.start, query.end, &query.filters);
+                // `<= at` first so both backends walk the (recorded_at_ms DESC, id DESC) index.
                 let (at, id, limit) = (binds.len() + 1, binds.len() + 2, binds.len() + 3);
                 let sql = format!(
                     "SELECT {RECORD_COLUMNS} FROM usage_records WHERE {clause} AND recorded_at_ms <= ${at} \
@@ -690,10 +760,7 @@ macro_rules! impl_sql_store {
                         BindValue::Text(v) => page.bind(v),
                     };
                 }
-                let (before_ms, before_id) = match before {
-                    Some((at, id)) => (at.timestamp_millis(), id),
-                    None => (query.end.map_or(i64::MAX, |end| end.timestamp_millis() - 1), i64::MAX),
-                };
+                let (before_ms, before_id) = before.map_or((i64::MAX, i64::MAX), |(at, id)| (at.timestamp_millis(), id));
                 let rows = page.bind(before_ms).bind(before_id).bind(query.limit).fetch_all(&self.pool).await?;
                 rows.iter().map(Self::record_from_row).collect()
             }

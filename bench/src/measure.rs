@@ -1,0 +1,459 @@
+//! `cost-tracker-bench run`: prepare a fresh database, fill it, start the real
+//! `cost-tracker serve`, measure each target of issue 6, print one table and
+//! write it as JSON.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::workload;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// `postgres` or `sqlite`.
+    #[arg(long, env = "BENCH_DB", default_value = "postgres")]
+    db: String,
+    #[arg(long, env = "BENCH_EVENTS", default_value_t = 10_000_000)]
+    events: u64,
+    #[arg(long, env = "BENCH_DAYS", default_value_t = 120)]
+    days: u32,
+    /// Seconds of sustained batch ingest.
+    #[arg(long, env = "BENCH_INGEST_SECS", default_value_t = 60)]
+    ingest_secs: u64,
+    /// Requests per query endpoint (after warm-up).
+    #[arg(long, env = "BENCH_QUERIES", default_value_t = 200)]
+    queries: usize,
+    /// Postgres server for the bench database (`ct_bench` is dropped and re-created).
+    #[arg(
+        long,
+        env = "BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    postgres_url: String,
+    /// The release binaries and outputs live here.
+    #[arg(long, env = "CARGO_TARGET_DIR", default_value = "target")]
+    target_dir: PathBuf,
+    /// Reuse the database of a previous run (skips the fill).
+    #[arg(long)]
+    reuse: bool,
+}
+
+/// One line of the result table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub item: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub target: String,
+    pub pass: bool,
+}
+
+fn at_most(item: impl Into<String>, value: f64, unit: &'static str, limit: f64) -> Row {
+    Row {
+        item: item.into(),
+        value,
+        unit,
+        target: format!("<= {limit}"),
+        pass: value <= limit,
+    }
+}
+
+fn at_least(item: impl Into<String>, value: f64, unit: &'static str, limit: f64) -> Row {
+    Row {
+        item: item.into(),
+        value,
+        unit,
+        target: format!(">= {limit}"),
+        pass: value >= limit,
+    }
+}
+
+const API_KEY: &str = "bench-key";
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let out_dir = args.target_dir.join("bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let database_url = prepare_database(&args, &out_dir).await?;
+    let mut rows = Vec::new();
+    let now = Utc::now();
+    if !args.reuse {
+        eprintln!(
+            "filling {} events over {} days ({})…",
+            args.events, args.days, args.db
+        );
+        let fill = crate::fill(&database_url, args.events, args.days, 5_000, now).await?;
+        eprintln!("  {:.0} events/s ({:.0} s)", fill.rate, fill.seconds);
+        rows.push(Row {
+            item: format!("fill {} events (ledger batch write, rollups)", args.events),
+            value: fill.rate.round(),
+            unit: "events/s",
+            target: "(info)".into(),
+            pass: true,
+        });
+    }
+
+    let server_bin = args.target_dir.join("release/cost-tracker");
+    let mut server = Server::start(&server_bin, &database_url, &out_dir)?;
+    let startup = server.wait_healthy(Duration::from_secs(30)).await?;
+    rows.push(at_most(
+        "serve: exec to first 200 on /health",
+        startup.as_secs_f64() * 1e3,
+        "ms",
+        100.0,
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rows.push(at_most(
+        "serve: idle RSS",
+        server.rss_mb("VmRSS"),
+        "MB",
+        60.0,
+    ));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let base = server.base.clone();
+    let end = now.date_naive();
+    let start = end - chrono::Duration::days(89);
+    let range = format!("start={start}&end={end}");
+    for (name, path) in [
+        (
+            "GET /costs/by-model (90 days)",
+            format!("/costs/by-model?{range}"),
+        ),
+        (
+            "GET /costs/by-project (90 days)",
+            format!("/costs/by-project?{range}"),
+        ),
+        (
+            "GET /costs/range?group_by=day (90 days, UTC)",
+            format!("/costs/range?{range}&group_by=day&tz=UTC"),
+        ),
+        (
+            "GET /costs/range?group_by=day (90 days, America/Chicago)",
+            format!("/costs/range?{range}&group_by=day&tz=America/Chicago"),
+        ),
+        (
+            "GET /costs/summary/monthly",
+            "/costs/summary/monthly".to_string(),
+        ),
+    ] {
+        let latencies = query_latencies(&client, &format!("{base}{path}"), args.queries).await?;
+        rows.push(at_most(
+            format!("{name} p50"),
+            percentile(&latencies, 50.0),
+            "ms",
+            20.0,
+        ));
+        rows.push(at_most(
+            format!("{name} p99"),
+            percentile(&latencies, 99.0),
+            "ms",
+            50.0,
+        ));
+    }
+
+    let batch_rate = ingest(
+        &client,
+        &base,
+        args.events,
+        1_000,
+        4,
+        Duration::from_secs(args.ingest_secs),
+    )
+    .await?;
+    rows.push(at_least(
+        "POST /api/usage, 1,000 events per request",
+        batch_rate,
+        "events/s",
+        25_000.0,
+    ));
+    let single_secs = (args.ingest_secs / 3).max(5);
+    let single_rate = ingest(
+        &client,
+        &base,
+        args.events + 500_000_000,
+        1,
+        16,
+        Duration::from_secs(single_secs),
+    )
+    .await?;
+    rows.push(at_least(
+        "POST /api/usage, single events, 16 connections",
+        single_rate,
+        "events/s",
+        5_000.0,
+    ));
+    rows.push(at_most(
+        "serve: peak RSS (ingest included)",
+        server.rss_mb("VmHWM"),
+        "MB",
+        250.0,
+    ));
+    drop(server);
+
+    print_table(&rows);
+    let json = json!({
+        "database": args.db,
+        "events": args.events,
+        "days": args.days,
+        "measured_at": Utc::now(),
+        "machine": machine(),
+        "results": rows,
+    });
+    let path = out_dir.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)?;
+    println!("\nwritten to {}", path.display());
+    Ok(())
+}
+
+/// A fresh database of the chosen backend; its URL.
+async fn prepare_database(args: &RunArgs, out_dir: &std::path::Path) -> anyhow::Result<String> {
+    match args.db.as_str() {
+        "sqlite" => {
+            let path = out_dir.join("bench.db");
+            if !args.reuse {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Ok(format!("sqlite://{}", path.display()))
+        }
+        "postgres" => {
+            use sqlx::Connection;
+            let (base, _) = args
+                .postgres_url
+                .rsplit_once('/')
+                .context("BENCH_POSTGRES_URL has no database")?;
+            if !args.reuse {
+                let mut admin = sqlx::PgConnection::connect(&args.postgres_url)
+                    .await
+                    .context("connect to BENCH_POSTGRES_URL")?;
+                sqlx::query("DROP DATABASE IF EXISTS ct_bench WITH (FORCE)")
+                    .execute(&mut admin)
+                    .await?;
+                sqlx::query("CREATE DATABASE ct_bench")
+                    .execute(&mut admin)
+                    .await?;
+            }
+            Ok(format!("{base}/ct_bench"))
+        }
+        other => bail!("BENCH_DB must be postgres or sqlite, not {other}"),
+    }
+}
+
+/// Sequential requests after a warm-up; each latency in ms.
+async fn query_latencies(
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+) -> anyhow::Result<Vec<f64>> {
+    let send = || client.get(url).header("x-api-key", API_KEY).send();
+    for _ in 0..5 {
+        let reply = send().await?;
+        if !reply.status().is_success() {
+            bail!(
+                "{url}: HTTP {} {}",
+                reply.status(),
+                reply.text().await.unwrap_or_default()
+            );
+        }
+        reply.bytes().await?;
+    }
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let clock = Instant::now();
+        let reply = send().await?;
+        reply.bytes().await?;
+        latencies.push(clock.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(latencies)
+}
+
+fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    (sorted[rank.min(sorted.len() - 1)] * 100.0).round() / 100.0
+}
+
+/// `clients` concurrent clients POST batches of `per_request` new events for
+/// `duration`; events stored per second (201s only).
+async fn ingest(
+    client: &reqwest::Client,
+    base: &str,
+    first_id: u64,
+    per_request: u64,
+    clients: u64,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let next = Arc::new(AtomicU64::new(first_id));
+    let stored = Arc::new(AtomicU64::new(0));
+    let clock = Instant::now();
+    let deadline = clock + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, next, stored) = (client.clone(), next.clone(), stored.clone());
+        let url = format!("{base}/api/usage");
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let first = next.fetch_add(per_request, Ordering::Relaxed);
+                // Recent events (the last day), as live traffic would be.
+                let events = workload::events(first, per_request, u64::MAX / 2, 1, Utc::now());
+                let body: Vec<Value> = events.iter().map(workload::event_json).collect();
+                let body = if per_request == 1 {
+                    body[0].clone()
+                } else {
+                    Value::Array(body)
+                };
+                let reply = client
+                    .post(&url)
+                    .header("x-api-key", API_KEY)
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await?;
+                let status = reply.status();
+                let text = reply.text().await?;
+                if status.as_u16() != 201 {
+                    bail!(
+                        "POST /api/usage: HTTP {status}: {}",
+                        text.chars().take(300).collect::<String>()
+                    );
+                }
+                stored.fetch_add(per_request, Ordering::Relaxed);
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok((stored.load(Ordering::Relaxed) as f64 / clock.elapsed().as_secs_f64()).round())
+}
+
+/// The real server, killed on drop.
+struct Server {
+    child: Child,
+    started: Instant,
+    base: String,
+}
+
+impl Server {
+    fn start(
+        binary: &std::path::Path,
+        database_url: &str,
+        out_dir: &std::path::Path,
+    ) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(out_dir.join("serve.log"))?;
+        let started = Instant::now();
+        let child = Command::new(binary)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("API_KEY", API_KEY)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "start {} (run `make bench`, which builds it)",
+                    binary.display()
+                )
+            })?;
+        Ok(Server {
+            child,
+            started,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    /// Time from exec to the first 200 on `/health`.
+    async fn wait_healthy(&mut self, limit: Duration) -> anyhow::Result<Duration> {
+        let client = reqwest::Client::new();
+        while self.started.elapsed() < limit {
+            if let Ok(reply) = client.get(format!("{}/health", self.base)).send().await {
+                if reply.status().is_success() {
+                    return Ok(self.started.elapsed());
+                }
+            }
+            if let Some(status) = self.child.try_wait()? {
+                bail!("cost-tracker serve exited: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        bail!("cost-tracker serve did not answer /health within {limit:?}")
+    }
+
+    /// `VmRSS` (now) or `VmHWM` (peak) of the server, in MB.
+    fn rss_mb(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kb: f64 = status
+            .lines()
+            .find(|line| line.starts_with(field))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        (kb / 1024.0 * 10.0).round() / 10.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn machine() -> Value {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string());
+    json!({"cpus": cpus, "cpu": model})
+}
+
+fn print_table(rows: &[Row]) {
+    let width = rows.iter().map(|r| r.item.len()).max().unwrap_or(10);
+    println!(
+        "\n{:width$}  {:>12} {:<9} {:>10}  result",
+        "item", "value", "unit", "target"
+    );
+    for row in rows {
+        println!(
+            "{:width$}  {:>12} {:<9} {:>10}  {}",
+            row.item,
+            row.value,
+            row.unit,
+            row.target,
+            if row.target == "(info)" {
+                ""
+            } else if row.pass {
+                "PASS"
+            } else {
+                "FAIL"
+            }
+        );
+    }
+}

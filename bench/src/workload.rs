@@ -1,0 +1,168 @@
+//! The benchmark's synthetic usage: a realistic mix of ~30 models, 8 projects,
+//! 40 agents and 4 session types with cache tokens, spread evenly over a span of
+//! days, deterministic for a seed.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use shared::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+
+/// Models in the mix, most used first (weights fall off geometrically).
+pub const MODELS: [&str; 30] = [
+    "claude-opus-4-6",
+    "claude-sonnet-4-5-20250929",
+    "claude-haiku-4-5-20251001",
+    "claude-sonnet-4-6",
+    "claude-opus-4-5-20251101",
+    "gpt-5",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-5-mini",
+    "o3",
+    "claude-opus-4-7",
+    "claude-sonnet-5",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "kimi-k2.5",
+    "o4-mini",
+    "gpt-5-nano",
+    "claude-3-5-haiku-20241022",
+    "gpt-5.1",
+    "gpt-5.2",
+    "kimi-k2-0905-preview",
+    "gpt-4.1-nano",
+    "o3-mini",
+    "claude-opus-4-8",
+    "claude-opus-5",
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "kimi-k2-thinking",
+    "o1",
+    "gpt-5.5",
+];
+
+pub const PROJECTS: [&str; 8] = [
+    "PeakPaws",
+    "Kanban Board",
+    "Trading Tools",
+    "Cost Tracker",
+    "Context Vault",
+    "Research",
+    "Ops",
+    "General",
+];
+
+pub const SESSION_TYPES: [SessionType; 4] = [
+    SessionType::Main,
+    SessionType::Subagent,
+    SessionType::Heartbeat,
+    SessionType::Cron,
+];
+
+pub const AGENTS: usize = 40;
+
+/// Generates events `first..first+count` of a workload of `total` events over
+/// `days` days ending at `end`. Event `i` is the same whatever the chunking.
+pub fn events(first: u64, count: u64, total: u64, days: u32, end: DateTime<Utc>) -> Vec<NewUsage> {
+    let span_ms = i64::from(days) * 86_400_000;
+    let start = end - Duration::milliseconds(span_ms);
+    (first..first + count)
+        .map(|i| {
+            let mut rng = StdRng::seed_from_u64(i ^ 0x5eed_c057);
+            // Evenly spread in time, with jitter inside the slot.
+            let slot = span_ms as f64 / total.max(1) as f64;
+            let at =
+                start + Duration::milliseconds((i as f64 * slot + rng.gen::<f64>() * slot) as i64);
+            let model = MODELS[pick_geometric(&mut rng, MODELS.len())];
+            let agent = rng.gen_range(0..AGENTS);
+            let project = PROJECTS[agent % PROJECTS.len()];
+            let session_type = SESSION_TYPES[pick_geometric(&mut rng, SESSION_TYPES.len())];
+            let input: i64 = rng.gen_range(50..8_000);
+            let cached = if rng.gen_bool(0.7) {
+                rng.gen_range(1_000..60_000)
+            } else {
+                0
+            };
+            let tokens = TokenCounts {
+                input,
+                output: rng.gen_range(20..3_000),
+                cache_read: cached,
+                cache_write_5m: if rng.gen_bool(0.2) {
+                    rng.gen_range(500..10_000)
+                } else {
+                    0
+                },
+                cache_write_1h: if rng.gen_bool(0.05) {
+                    rng.gen_range(500..10_000)
+                } else {
+                    0
+                },
+                web_search_requests: i64::from(rng.gen_bool(0.02)),
+                requests: 1,
+            };
+            let session_id = format!("agent:agent-{agent}:{}:{}", session_type.as_str(), i % 997);
+            let raw: Value =
+                json!({"event_id": format!("bench-{i}"), "model": model, "session_id": session_id});
+            NewUsage {
+                source: Source::Push,
+                external_id: format!("bench-{i}"),
+                recorded_at: at.min(end),
+                bucket_seconds: 0,
+                provider: if model.starts_with("claude") {
+                    "anthropic"
+                } else if model.starts_with("kimi") {
+                    "moonshot"
+                } else {
+                    "openai"
+                }
+                .into(),
+                model: model.into(),
+                tokens,
+                service_tier: None,
+                context_window: None,
+                inference_geo: None,
+                session_label: None,
+                session_type: Some(session_type),
+                session_id: Some(session_id),
+                agent: Some(format!("agent-{agent}")),
+                project: Some(project.into()),
+                api_key_id: None,
+                api_key_name: None,
+                workspace_id: None,
+                workspace_name: None,
+                reported_cost: None,
+                raw,
+            }
+        })
+        .collect()
+}
+
+/// The same events as the JSON body `POST /api/usage` takes.
+pub fn event_json(event: &NewUsage) -> Value {
+    json!({
+        "event_id": event.external_id,
+        "model": event.model,
+        "provider": event.provider,
+        "recorded_at": event.recorded_at.to_rfc3339(),
+        "input_tokens": event.tokens.input,
+        "output_tokens": event.tokens.output,
+        "cache_read_tokens": event.tokens.cache_read,
+        "cache_write_tokens": event.tokens.cache_write_5m,
+        "cache_write_1h_tokens": event.tokens.cache_write_1h,
+        "web_search_requests": event.tokens.web_search_requests,
+        "session_type": event.session_type.map(SessionType::as_str),
+        "session_id": event.session_id,
+        "agent": event.agent,
+        "project": event.project,
+    })
+}
+
+/// An index in `0..n`, each half as likely as the one before (roughly).
+fn pick_geometric(rng: &mut StdRng, n: usize) -> usize {
+    let mut i = 0;
+    while i + 1 < n && rng.gen_bool(0.35) {
+        i += 1;
+    }
+    i
+}

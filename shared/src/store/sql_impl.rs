@@ -746,8 +746,10 @@ macro_rules! impl_sql_store {
                 before: Option<(chrono::DateTime<chrono::Utc>, i64)>,
             ) -> Result<Vec<$crate::domain::usage::UsageRecord>, $crate::store::StoreError> {
                 use $crate::store::records::*;
-                let (clause, binds) = usage_where(query.start, query.end, &query.filters);
-                // `<= at` first so both backends walk the (recorded_at_ms DESC, id DESC) index.
+                // The end of the range and the cursor are one upper bound (`<= at`), so both
+                // backends walk the (recorded_at_ms DESC, id DESC) index from there: every page
+                // costs the same however deep the export is.
+                let (clause, binds) = usage_where(query.start, None, &query.filters);
                 let (at, id, limit) = (binds.len() + 1, binds.len() + 2, binds.len() + 3);
                 let sql = format!(
                     "SELECT {RECORD_COLUMNS} FROM usage_records WHERE {clause} AND recorded_at_ms <= ${at} \
@@ -760,7 +762,10 @@ macro_rules! impl_sql_store {
                         BindValue::Text(v) => page.bind(v),
                     };
                 }
-                let (before_ms, before_id) = before.map_or((i64::MAX, i64::MAX), |(at, id)| (at.timestamp_millis(), id));
+                let (before_ms, before_id) = match before {
+                    Some((at, id)) => (at.timestamp_millis(), id),
+                    None => (query.end.map_or(i64::MAX, |end| end.timestamp_millis() - 1), i64::MAX),
+                };
                 let rows = page.bind(before_ms).bind(before_id).bind(query.limit).fetch_all(&self.pool).await?;
                 rows.iter().map(Self::record_from_row).collect()
             }

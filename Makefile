@@ -20,7 +20,7 @@ LAMBDA_DIR := $(CARGO_TARGET_DIR)/lambda
 OFFLINE_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=validate-offline AWS_SECRET_ACCESS_KEY=validate-offline
 
 .PHONY: run test toolchain fmt lint unit postgres build release pytools arm64-target package \
-	check-deploy lint-deploy migrate watch invoke-collector invoke-sync
+	check-deploy lint-deploy migrate watch invoke-collector invoke-sync bench bench-micro
 
 ## Serve on sqlite://cost-tracker.db with 30 days of demo usage (idempotent).
 run: toolchain
@@ -96,3 +96,15 @@ invoke-collector: pytools
 
 invoke-sync: pytools
 	cargo lambda invoke cv-sync --data-file tests/fixtures/eventbridge-scheduled.json
+
+## The benchmark (issue 6): release binaries, a fresh database (Postgres by default,
+## BENCH_DB=sqlite for SQLite), BENCH_EVENTS events (default 10,000,000) over BENCH_DAYS days
+## through the ledger, then `cost-tracker serve` measured. Prints a table and writes
+## $(CARGO_TARGET_DIR)/bench/results.json. The Lambda zip sizes come from `make package`.
+bench: toolchain postgres package
+	cargo build --release -p server -p query-api -p collector -p cv-sync -p bench
+	$(CARGO_TARGET_DIR)/release/cost-tracker-bench run
+
+## Micro-benchmarks (criterion) of the hot pure paths: pricing, rule resolution, batch parsing.
+bench-micro: toolchain
+	cargo bench -p cost-tracker-shared --bench hot_paths

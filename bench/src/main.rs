@@ -86,7 +86,7 @@ pub async fn fill(
     let mut first = 0;
     while first < total {
         let count = batch.min(total - first);
-        let events = workload::events(first, count, total, days, end);
+        let events = workload::events("bench", first, count, total, days, end);
         let ledger = ledger.clone();
         let task = tokio::spawn(async move {
             ledger.ingest(events, WriteMode::InsertOnly).await?;

@@ -104,7 +104,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let startup = server.wait_healthy(Duration::from_secs(30)).await?;
     rows.push(at_most(
         "serve: exec to first 200 on /health",
-        startup.as_secs_f64() * 1e3,
+        (startup.as_secs_f64() * 1e4).round() / 10.0,
         "ms",
         100.0,
     ));
@@ -160,10 +160,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         ));
     }
 
+    // Ids unique to this run, so a reused database never sees an id twice.
+    let run = Utc::now().timestamp_millis();
     let batch_rate = ingest(
         &client,
         &base,
-        args.events,
+        &format!("batch-{run}"),
         1_000,
         4,
         Duration::from_secs(args.ingest_secs),
@@ -179,7 +181,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let single_rate = ingest(
         &client,
         &base,
-        args.events + 500_000_000,
+        &format!("single-{run}"),
         1,
         16,
         Duration::from_secs(single_secs),
@@ -198,6 +200,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         250.0,
     ));
     drop(server);
+
+    rows.push(collection(&args.target_dir, &database_url, &out_dir).await?);
+    rows.extend(lambda_cold_starts(&args.target_dir, &database_url, &out_dir).await?);
+    rows.extend(zip_sizes(&args.target_dir));
 
     print_table(&rows);
     let json = json!({
@@ -289,24 +295,26 @@ fn percentile(values: &[f64], p: f64) -> f64 {
 async fn ingest(
     client: &reqwest::Client,
     base: &str,
-    first_id: u64,
+    prefix: &str,
     per_request: u64,
     clients: u64,
     duration: Duration,
 ) -> anyhow::Result<f64> {
-    let next = Arc::new(AtomicU64::new(first_id));
+    let next = Arc::new(AtomicU64::new(0));
     let stored = Arc::new(AtomicU64::new(0));
     let clock = Instant::now();
     let deadline = clock + duration;
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (client, next, stored) = (client.clone(), next.clone(), stored.clone());
+        let prefix = prefix.to_string();
         let url = format!("{base}/api/usage");
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let first = next.fetch_add(per_request, Ordering::Relaxed);
                 // Recent events (the last day), as live traffic would be.
-                let events = workload::events(first, per_request, u64::MAX / 2, 1, Utc::now());
+                let events =
+                    workload::events(&prefix, first, per_request, u64::MAX / 2, 1, Utc::now());
                 let body: Vec<Value> = events.iter().map(workload::event_json).collect();
                 let body = if per_request == 1 {
                     body[0].clone()
@@ -419,6 +427,177 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `cost-tracker collect --provider anthropic`: a first 30-day hourly backfill of
+/// 20 groups per hour from the local fake provider, exec to exit, into a fresh
+/// database of the same backend.
+async fn collection(
+    target: &std::path::Path,
+    database_url: &str,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<Row> {
+    use integration_tests::fake_providers::{FakeConfig, FakeProviders};
+    let fake = FakeProviders::start(FakeConfig {
+        max_buckets_per_page: 168,
+        ..FakeConfig::with_now(Utc::now())
+    })
+    .await;
+    let url = fresh_sibling(database_url, "ct_bench_collect", out_dir).await?;
+    // Migrate first, so the measurement is the collection alone.
+    shared::store::open(&url).await?.migrate().await?;
+    let binary = target.join("release/cost-tracker");
+    let key = fake.state.config().anthropic_key.clone();
+    let base = fake.url.clone();
+    let clock = Instant::now();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(binary)
+            .args(["collect", "--provider", "anthropic"])
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .env("ANTHROPIC_ADMIN_KEY", key)
+            .env("ANTHROPIC_BASE_URL", base)
+            .env("RUST_LOG", "warn")
+            .output()
+    })
+    .await??;
+    let seconds = clock.elapsed().as_secs_f64();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let provider = &report["providers"][0];
+    if !output.status.success() || provider["outcome"] != "succeeded" {
+        bail!(
+            "cost-tracker collect failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    eprintln!(
+        "  collection: {} bucket-groups in {seconds:.2} s",
+        provider["records"]
+    );
+    Ok(at_most(
+        format!(
+            "collect: 30-day hourly backfill, 20 groups/hour ({} bucket-groups)",
+            provider["records"]
+        ),
+        (seconds * 100.0).round() / 100.0,
+        "s",
+        3.0,
+    ))
+}
+
+/// Another fresh database beside the bench one (same backend).
+async fn fresh_sibling(
+    database_url: &str,
+    name: &str,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<String> {
+    if database_url.starts_with("sqlite") {
+        let path = out_dir.join(format!("{name}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        return Ok(format!("sqlite://{}", path.display()));
+    }
+    use sqlx::Connection;
+    let (base, _) = database_url
+        .rsplit_once('/')
+        .context("database URL has no name")?;
+    let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres")).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    Ok(format!("{base}/{name}"))
+}
+
+/// Each Lambda binary (release build), from exec to its first answered invocation
+/// through a local fake of the Runtime API, minus the database connect (measured
+/// separately as the time to open a pool and ping).
+async fn lambda_cold_starts(
+    target: &std::path::Path,
+    database_url: &str,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<Vec<Row>> {
+    use integration_tests::fake_lambda_runtime::{Answer, FakeLambdaRuntime};
+    if !database_url.starts_with("postgres") {
+        // The Lambdas require Postgres; measured on the Postgres run.
+        return Ok(Vec::new());
+    }
+    let clock = Instant::now();
+    shared::store::open(database_url).await?.ping().await?;
+    let connect_ms = clock.elapsed().as_secs_f64() * 1e3;
+    let apigw: Value = serde_json::from_str(&std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/apigw-v2-by-model.json"
+    ))?)?;
+    let mut apigw = apigw;
+    apigw["headers"]["x-api-key"] = json!(API_KEY);
+    let invalid = json!({"action": "nothing"});
+    let mut rows = vec![Row {
+        item: "database connect (pool + ping), subtracted below".into(),
+        value: (connect_ms * 10.0).round() / 10.0,
+        unit: "ms",
+        target: "(info)".into(),
+        pass: true,
+    }];
+    for (binary, event) in [
+        ("query-api", apigw),
+        ("collector", invalid.clone()),
+        ("cv-sync", invalid),
+    ] {
+        let runtime = FakeLambdaRuntime::start().await;
+        let path = target.join("release").join(binary);
+        let function = runtime.spawn(
+            path.to_str().context("binary path")?,
+            &[
+                ("DATABASE_URL", database_url.to_string()),
+                ("API_KEY", API_KEY.to_string()),
+            ],
+            &out_dir.join(format!("{binary}.log")),
+        );
+        // Any answer counts (the manual events are refused on purpose: no work, just start-up).
+        let answer = runtime.invoke(event, Duration::from_secs(30)).await;
+        let elapsed_ms = function.started.elapsed().as_secs_f64() * 1e3;
+        if let Answer::Response(response) = &answer {
+            if binary == "query-api" && response["statusCode"] != 200 {
+                bail!("query-api answered {response}");
+            }
+        }
+        rows.push(at_most(
+            format!("{binary}: exec to first answered invocation, minus connect"),
+            ((elapsed_ms - connect_ms).max(0.0) * 10.0).round() / 10.0,
+            "ms",
+            50.0,
+        ));
+    }
+    Ok(rows)
+}
+
+/// The arm64 Lambda zips of `make package`, if built.
+fn zip_sizes(target: &std::path::Path) -> Vec<Row> {
+    ["query-api", "collector", "cv-sync"]
+        .iter()
+        .map(|binary| {
+            let path = target.join("lambda").join(binary).join("bootstrap.zip");
+            match std::fs::metadata(&path) {
+                Ok(meta) => at_most(
+                    format!("{binary}: Lambda zip (make package)"),
+                    (meta.len() as f64 / 1e6 * 100.0).round() / 100.0,
+                    "MB",
+                    10.0,
+                ),
+                Err(_) => Row {
+                    item: format!("{binary}: Lambda zip not built ({})", path.display()),
+                    value: f64::NAN,
+                    unit: "MB",
+                    target: "<= 10".into(),
+                    pass: false,
+                },
+            }
+        })
+        .collect()
 }
 
 fn machine() -> Value {

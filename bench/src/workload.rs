@@ -63,8 +63,16 @@ pub const SESSION_TYPES: [SessionType; 4] = [
 pub const AGENTS: usize = 40;
 
 /// Generates events `first..first+count` of a workload of `total` events over
-/// `days` days ending at `end`. Event `i` is the same whatever the chunking.
-pub fn events(first: u64, count: u64, total: u64, days: u32, end: DateTime<Utc>) -> Vec<NewUsage> {
+/// `days` days ending at `end`, with event ids `{prefix}-{i}`. Event `i` is the
+/// same whatever the chunking.
+pub fn events(
+    prefix: &str,
+    first: u64,
+    count: u64,
+    total: u64,
+    days: u32,
+    end: DateTime<Utc>,
+) -> Vec<NewUsage> {
     let span_ms = i64::from(days) * 86_400_000;
     let start = end - Duration::milliseconds(span_ms);
     (first..first + count)
@@ -102,11 +110,11 @@ pub fn events(first: u64, count: u64, total: u64, days: u32, end: DateTime<Utc>)
                 requests: 1,
             };
             let session_id = format!("agent:agent-{agent}:{}:{}", session_type.as_str(), i % 997);
-            let raw: Value =
-                json!({"event_id": format!("bench-{i}"), "model": model, "session_id": session_id});
+            let id = format!("{prefix}-{i}");
+            let raw: Value = json!({"event_id": id, "model": model, "session_id": session_id});
             NewUsage {
                 source: Source::Push,
-                external_id: format!("bench-{i}"),
+                external_id: id,
                 recorded_at: at.min(end),
                 bucket_seconds: 0,
                 provider: if model.starts_with("claude") {

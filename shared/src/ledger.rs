@@ -31,6 +31,9 @@ pub struct Ledger {
 /// another instance (another Lambda) reaches this one within this time.
 const RULES_TTL: Duration = Duration::from_secs(5);
 
+/// Group-commit writers: while one commits, the next gathers the jobs that arrived.
+const GROUP_COMMIT_WRITERS: usize = 2;
+
 /// Most records one group commit writes in one transaction.
 const GROUP_COMMIT_RECORDS: usize = 10_000;
 
@@ -211,7 +214,10 @@ impl Ledger {
         }
         let writer = self.writer.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(1_024);
-            tokio::spawn(group_commit(self.store.clone(), receiver));
+            let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+            for _ in 0..GROUP_COMMIT_WRITERS {
+                tokio::spawn(group_commit(self.store.clone(), receiver.clone()));
+            }
             sender
         });
         let (reply, answer) = oneshot::channel();
@@ -306,19 +312,29 @@ impl Ledger {
 /// records) and writes them in one transaction. A conflict fails only the job it
 /// belongs to and the others are written again without it; any other failure is
 /// retried job by job, so each job gets its own answer.
-async fn group_commit(store: crate::store::DynStore, mut receiver: mpsc::Receiver<WriteJob>) {
-    while let Some(first) = receiver.recv().await {
-        let mut jobs = vec![first];
-        let mut size = jobs[0].records.len();
-        while size < GROUP_COMMIT_RECORDS {
-            match receiver.try_recv() {
-                Ok(job) => {
-                    size += job.records.len();
-                    jobs.push(job);
+async fn group_commit(
+    store: crate::store::DynStore,
+    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<WriteJob>>>,
+) {
+    loop {
+        let mut jobs = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut jobs = vec![first];
+            let mut size = jobs[0].records.len();
+            while size < GROUP_COMMIT_RECORDS {
+                match receiver.try_recv() {
+                    Ok(job) => {
+                        size += job.records.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
+            jobs
+        };
         while !jobs.is_empty() {
             let merged: Vec<UsageRecord> = jobs
                 .iter()

@@ -178,6 +178,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         25_000.0,
     ));
     let single_secs = (args.ingest_secs / 3).max(5);
+    let cpu_before = cpu_times();
     let single_rate = ingest(
         &client,
         &base,
@@ -193,6 +194,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         "events/s",
         5_000.0,
     ));
+    let (busy, total) = cpu_times();
+    rows.push(Row {
+        item: "CPU busy (all cores: load generator, server, database) during single events".into(),
+        value: ((busy - cpu_before.0) as f64 / (total - cpu_before.1).max(1) as f64 * 1000.0)
+            .round()
+            / 10.0,
+        unit: "%",
+        target: "(info)".into(),
+        pass: true,
+    });
     rows.push(at_most(
         "serve: peak RSS (ingest included)",
         server.rss_mb("VmHWM"),
@@ -598,6 +609,23 @@ fn zip_sizes(target: &std::path::Path) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// (busy, total) jiffies of all cores, from the first line of `/proc/stat`.
+fn cpu_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    // idle + iowait are not busy.
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (total - idle, total)
 }
 
 fn machine() -> Value {

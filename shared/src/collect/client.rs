@@ -58,6 +58,20 @@ impl RetryPolicy {
     }
 }
 
+/// The one HTTP client for outbound calls (provider APIs, Context Vault): built
+/// once per process (TLS roots loaded once), cloned by every user.
+pub fn outbound_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("ai-cost-tracker/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client builds with static settings")
+        })
+        .clone()
+}
+
 /// Base URL and admin key of one provider.
 #[derive(Clone)]
 pub struct ProviderAccess {

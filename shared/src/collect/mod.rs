@@ -24,7 +24,7 @@ use crate::domain::usage::NewUsage;
 use crate::ledger::Ledger;
 use crate::store::{CollectionRun, RunStatus, StoreError, WriteMode, WriteStatus};
 
-pub use client::{ProviderAccess, ProviderClient, RetryPolicy};
+pub use client::{outbound_client, ProviderAccess, ProviderClient, RetryPolicy};
 pub use event::{collector_event, CollectorFailure};
 
 /// A provider with an admin usage API.
@@ -383,10 +383,7 @@ impl Collector {
         Collector {
             ledger,
             settings: Arc::new(settings),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("ai-cost-tracker/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("the HTTP client builds with static settings"),
+            http: crate::collect::outbound_client(),
             running: Arc::new(tokio::sync::Mutex::new(())),
         }
     }

@@ -236,10 +236,7 @@ impl Syncer {
         Syncer {
             ledger,
             settings: Arc::new(settings),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("ai-cost-tracker/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("the HTTP client builds with static settings"),
+            http: crate::collect::outbound_client(),
             running: Arc::new(tokio::sync::Mutex::new(())),
         }
     }

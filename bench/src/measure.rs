@@ -43,6 +43,16 @@ pub struct RunArgs {
     /// Reuse the database of a previous run (skips the fill).
     #[arg(long)]
     reuse: bool,
+    /// Measure only these parts (comma-separated): startup, queries, batch, single,
+    /// collect, lambda, zips. Default: all of them.
+    #[arg(long, env = "BENCH_ONLY", value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl RunArgs {
+    fn wants(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
 }
 
 /// One line of the result table.
@@ -102,19 +112,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let server_bin = args.target_dir.join("release/cost-tracker");
     let mut server = Server::start(&server_bin, &database_url, &out_dir)?;
     let startup = server.wait_healthy(Duration::from_secs(30)).await?;
-    rows.push(at_most(
-        "serve: exec to first 200 on /health",
-        (startup.as_secs_f64() * 1e4).round() / 10.0,
-        "ms",
-        100.0,
-    ));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    rows.push(at_most(
-        "serve: idle RSS",
-        server.rss_mb("VmRSS"),
-        "MB",
-        60.0,
-    ));
+    if args.wants("startup") {
+        rows.push(at_most(
+            "serve: exec to first 200 on /health",
+            (startup.as_secs_f64() * 1e4).round() / 10.0,
+            "ms",
+            100.0,
+        ));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rows.push(at_most(
+            "serve: idle RSS",
+            server.rss_mb("VmRSS"),
+            "MB",
+            60.0,
+        ));
+    }
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -123,7 +135,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let end = now.date_naive();
     let start = end - chrono::Duration::days(89);
     let range = format!("start={start}&end={end}");
-    for (name, path) in [
+    let reports = [
         (
             "GET /costs/by-model (90 days)",
             format!("/costs/by-model?{range}"),
@@ -144,7 +156,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             "GET /costs/summary/monthly",
             "/costs/summary/monthly".to_string(),
         ),
-    ] {
+    ];
+    for (name, path) in reports.into_iter().filter(|_| args.wants("queries")) {
         let latencies = query_latencies(&client, &format!("{base}{path}"), args.queries).await?;
         rows.push(at_most(
             format!("{name} p50"),
@@ -162,59 +175,63 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     // Ids unique to this run, so a reused database never sees an id twice.
     let run = Utc::now().timestamp_millis();
-    let batch_rate = ingest(
-        &client,
-        &base,
-        &format!("batch-{run}"),
-        1_000,
-        4,
-        Duration::from_secs(args.ingest_secs),
-    )
-    .await?;
-    rows.push(at_least(
-        "POST /api/usage, 1,000 events per request",
-        batch_rate,
-        "events/s",
-        25_000.0,
-    ));
-    let single_secs = (args.ingest_secs / 3).max(5);
-    let cpu_before = cpu_times();
-    let single_rate = ingest(
-        &client,
-        &base,
-        &format!("single-{run}"),
-        1,
-        16,
-        Duration::from_secs(single_secs),
-    )
-    .await?;
-    rows.push(at_least(
-        "POST /api/usage, single events, 16 connections",
-        single_rate,
-        "events/s",
-        5_000.0,
-    ));
-    let (busy, total) = cpu_times();
-    rows.push(Row {
-        item: "CPU busy (all cores: load generator, server, database) during single events".into(),
-        value: ((busy - cpu_before.0) as f64 / (total - cpu_before.1).max(1) as f64 * 1000.0)
-            .round()
-            / 10.0,
-        unit: "%",
-        target: "(info)".into(),
-        pass: true,
-    });
-    rows.push(at_most(
-        "serve: peak RSS (ingest included)",
-        server.rss_mb("VmHWM"),
-        "MB",
-        250.0,
-    ));
+    if args.wants("batch") {
+        let batch_rate = ingest(
+            &client,
+            &base,
+            &format!("batch-{run}"),
+            1_000,
+            4,
+            Duration::from_secs(args.ingest_secs),
+        )
+        .await?;
+        rows.push(at_least(
+            "POST /api/usage, 1,000 events per request",
+            batch_rate,
+            "events/s",
+            25_000.0,
+        ));
+    }
+    if args.wants("single") {
+        let single_secs = (args.ingest_secs / 3).max(5);
+        let before = CpuSplit::read(server.child.id());
+        let single_rate = ingest(
+            &client,
+            &base,
+            &format!("single-{run}"),
+            1,
+            16,
+            Duration::from_secs(single_secs),
+        )
+        .await?;
+        rows.push(at_least(
+            "POST /api/usage, single events, 16 connections",
+            single_rate,
+            "events/s",
+            5_000.0,
+        ));
+        let after = CpuSplit::read(server.child.id());
+        rows.extend(after.since(&before, "single events"));
+    }
+    if args.wants("batch") || args.wants("single") {
+        rows.push(at_most(
+            "serve: peak RSS (ingest included)",
+            server.rss_mb("VmHWM"),
+            "MB",
+            250.0,
+        ));
+    }
     drop(server);
 
-    rows.push(collection(&args.target_dir, &database_url, &out_dir).await?);
-    rows.extend(lambda_cold_starts(&args.target_dir, &database_url, &out_dir).await?);
-    rows.extend(zip_sizes(&args.target_dir));
+    if args.wants("collect") {
+        rows.push(collection(&args.target_dir, &database_url, &out_dir).await?);
+    }
+    if args.wants("lambda") {
+        rows.extend(lambda_cold_starts(&args.target_dir, &database_url, &out_dir).await?);
+    }
+    if args.wants("zips") {
+        rows.extend(zip_sizes(&args.target_dir));
+    }
 
     print_table(&rows);
     let json = json!({
@@ -611,21 +628,79 @@ fn zip_sizes(target: &std::path::Path) -> Vec<Row> {
         .collect()
 }
 
-/// (busy, total) jiffies of all cores, from the first line of `/proc/stat`.
-fn cpu_times() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().sum();
-    // idle + iowait are not busy.
-    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
-    (total - idle, total)
+/// Where the machine's CPU time went: all cores (from `/proc/stat`), the server
+/// and this process (the load generator), in clock ticks.
+struct CpuSplit {
+    busy: u64,
+    total: u64,
+    server: u64,
+    generator: u64,
+}
+
+impl CpuSplit {
+    fn read(server_pid: u32) -> CpuSplit {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let total: u64 = fields.iter().sum();
+        // idle + iowait are not busy.
+        let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+        CpuSplit {
+            busy: total - idle,
+            total,
+            server: process_ticks(&server_pid.to_string()),
+            generator: process_ticks("self"),
+        }
+    }
+
+    /// Info rows: the share of the machine (both cores = 100 %) each part used.
+    fn since(&self, before: &CpuSplit, phase: &str) -> Vec<Row> {
+        let total = (self.total - before.total).max(1) as f64;
+        let share = |ticks: u64| (ticks as f64 / total * 1000.0).round() / 10.0;
+        let busy = self.busy - before.busy;
+        let server = self.server - before.server;
+        let generator = self.generator - before.generator;
+        [
+            ("CPU busy, all cores", busy),
+            ("  of which cost-tracker serve", server),
+            ("  of which the load generator", generator),
+            (
+                "  of which the rest (database, system)",
+                busy.saturating_sub(server + generator),
+            ),
+        ]
+        .into_iter()
+        .map(|(item, ticks)| Row {
+            item: format!("{item} during {phase}"),
+            value: share(ticks),
+            unit: "%",
+            target: "(info)".into(),
+            pass: true,
+        })
+        .collect()
+    }
+}
+
+/// utime + stime of a process (`self` or a pid), in clock ticks.
+fn process_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at `state`.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let at = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime: fields 14 and 15 of the line, 11 and 12 (from 0) after the name.
+    at(11) + at(12)
 }
 
 fn machine() -> Value {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::domain::money::Pico;
 use crate::domain::pricing::PriceCatalog;
@@ -25,17 +25,36 @@ pub struct Ledger {
     rules: Arc<Mutex<Option<(Instant, ProjectRules)>>>,
     /// The group-commit writer of pushed events, started on first use.
     writer: Arc<OnceLock<mpsc::Sender<WriteJob>>>,
+    /// Set once [`Ledger::start_rollup_folder`] runs: small pushed writes then defer
+    /// their rollup deltas, and this wakes the folder after each of them.
+    folder: Arc<OnceLock<Arc<Notify>>>,
 }
 
 /// How long cached rules are used before they are read again: a rule changed by
 /// another instance (another Lambda) reaches this one within this time.
 const RULES_TTL: Duration = Duration::from_secs(5);
 
-/// Group-commit writers: while one commits, the next gathers the jobs that arrived.
-const GROUP_COMMIT_WRITERS: usize = 2;
+/// Group-commit writers. One: while it commits, the jobs that arrive gather into the
+/// next group. Measured with 16 concurrent single-event pushes into Postgres, a second
+/// writer halved the groups while each transaction cost about the same, and the rate
+/// fell from ~5,300 to ~4,200 events/s.
+const GROUP_COMMIT_WRITERS: usize = 1;
 
 /// Most records one group commit writes in one transaction.
 const GROUP_COMMIT_RECORDS: usize = 10_000;
+
+/// With a rollup folder running, a group commit of fewer records than this appends
+/// its rollup deltas to the pending table instead of applying them. Larger writes
+/// apply theirs directly: their deltas are already summed over many events, and
+/// pending rows would only be written, read back and deleted again.
+const DEFER_BELOW_RECORDS: usize = 256;
+
+/// The folder waits this long after being woken, so one fold takes many writes.
+const FOLD_GATHER: Duration = Duration::from_millis(100);
+
+/// Without writes here, the folder still looks this often (pending deltas left by a
+/// process that stopped, or by another instance).
+const FOLD_IDLE: Duration = Duration::from_secs(5);
 
 /// A pushed batch waiting for the group-commit writer.
 struct WriteJob {
@@ -74,7 +93,31 @@ impl Ledger {
             default_project: default_project.into(),
             rules: Arc::new(Mutex::new(None)),
             writer: Arc::new(OnceLock::new()),
+            folder: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Starts the background fold of pending rollup deltas (a long-running server
+    /// calls this; a Lambda does not, and so applies every delta directly). From
+    /// then on, small pushed writes only append their deltas, so concurrent pushes
+    /// of the same hour, model and project do not queue on one rollup row; the
+    /// folder moves the deltas into the rollups about every [`FOLD_GATHER`] while
+    /// pushes arrive, and every [`FOLD_IDLE`] otherwise. Reports count pending
+    /// deltas, so nothing waits for a fold. Calling it again does nothing.
+    pub fn start_rollup_folder(&self) {
+        let mut started = false;
+        let wake = self.folder.get_or_init(|| {
+            started = true;
+            Arc::new(Notify::new())
+        });
+        if started {
+            tokio::spawn(fold_pending(self.store.clone(), wake.clone()));
+        }
+    }
+
+    /// Folds what is pending now (tests, shutdown); how many pending rows were folded.
+    pub async fn fold_now(&self) -> Result<u64, StoreError> {
+        self.store.fold_pending_rollups().await
     }
 
     pub fn store(&self) -> &DynStore {
@@ -216,7 +259,11 @@ impl Ledger {
             let (sender, receiver) = mpsc::channel(1_024);
             let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
             for _ in 0..GROUP_COMMIT_WRITERS {
-                tokio::spawn(group_commit(self.store.clone(), receiver.clone()));
+                tokio::spawn(group_commit(
+                    self.store.clone(),
+                    receiver.clone(),
+                    self.folder.clone(),
+                ));
             }
             sender
         });
@@ -315,7 +362,26 @@ impl Ledger {
 async fn group_commit(
     store: crate::store::DynStore,
     receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<WriteJob>>>,
+    folder: Arc<OnceLock<Arc<Notify>>>,
 ) {
+    // Small writes defer their rollup deltas when a folder runs; each job retried on
+    // its own below is written the same way.
+    let write = |records: Vec<UsageRecord>| {
+        let store = store.clone();
+        let folder = folder.get().cloned();
+        async move {
+            match folder {
+                Some(wake) if records.len() < DEFER_BELOW_RECORDS => {
+                    let written = store.write_usage_deferred(records).await;
+                    if written.is_ok() {
+                        wake.notify_one();
+                    }
+                    written
+                }
+                _ => store.write_usage(records, WriteMode::InsertOnly).await,
+            }
+        }
+    };
     loop {
         let mut jobs = {
             let mut receiver = receiver.lock().await;
@@ -340,7 +406,7 @@ async fn group_commit(
                 .iter()
                 .flat_map(|j| j.records.iter().cloned())
                 .collect();
-            match store.write_usage(merged, WriteMode::InsertOnly).await {
+            match write(merged).await {
                 Ok(mut outcomes) => {
                     for job in jobs.drain(..) {
                         let rest = outcomes.split_off(job.records.len());
@@ -372,12 +438,28 @@ async fn group_commit(
                 }
                 Err(_) => {
                     for job in jobs.drain(..) {
-                        let result = store.write_usage(job.records, WriteMode::InsertOnly).await;
+                        let result = write(job.records).await;
                         let _ = job.reply.send(result);
                     }
                 }
             }
         }
+    }
+}
+
+/// The rollup folder: folds at start (deltas a previous process left), then after
+/// each wake-up (plus [`FOLD_GATHER`], to take many writes at once) or every
+/// [`FOLD_IDLE`]. A failed fold changes nothing (one transaction) and is retried.
+async fn fold_pending(store: DynStore, wake: Arc<Notify>) {
+    loop {
+        if let Err(err) = store.fold_pending_rollups().await {
+            tracing::warn!(error = %err, "folding pending rollup deltas failed; retrying");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(FOLD_IDLE) => {}
+        }
+        tokio::time::sleep(FOLD_GATHER).await;
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use integration_tests::{both_stores, ledger, TestStore};
 use rust_decimal::Decimal;
 use serde_json::json;
-use shared::domain::usage::{NewUsage, Source, TokenCounts};
+use shared::domain::usage::{NewUsage, Source, TokenCounts, UsageRecord};
 use shared::store::{
     Dimension, Filters, Grouping, StoreError, Totals, UsageQuery, WriteMode, WriteStatus,
 };
@@ -487,5 +487,169 @@ async fn concurrent_pushes_share_commits_and_fail_alone() {
         let totals = t.store.raw_totals(start, end).await.unwrap();
         assert_eq!(totals.records, 88, "{}", t.backend);
         assert_rollups_match_raw(&t, start, end).await;
+    }
+}
+
+/// Resolves events into records ready for the store (priced, attributed).
+async fn records(ledger: &shared::ledger::Ledger, events: Vec<NewUsage>) -> Vec<UsageRecord> {
+    let rules = ledger.rules().await.unwrap();
+    events
+        .into_iter()
+        .map(|e| ledger.resolve(e, &rules))
+        .collect()
+}
+
+#[tokio::test]
+async fn deferred_rollups_are_counted_at_once_and_folded_exactly_once() {
+    for t in both_stores().await {
+        let ledger = ledger(&t.store);
+        let (start, end) = (at("2026-11-01T00:00:00Z"), at("2026-12-01T00:00:00Z"));
+        let label = |i: usize| ["kanban-a", "peakpaws-b", "misc-c"][i % 3];
+        let new = |i: usize| {
+            event(
+                &format!("d-{i}"),
+                ["claude-opus-4-5", "claude-haiku-4-5", "mystery-model-9"][i % 3],
+                label(i),
+                &format!("2026-11-{:02}T{:02}:20:00Z", 10 + i % 2, 20 + i % 4),
+                1_000 + i as i64,
+                10 * i as i64,
+            )
+        };
+        // New keys only (on Postgres: the one-statement path), then a batch mixing a
+        // stored key (same content), new keys and a key repeated within the batch
+        // (the general path).
+        let first = t
+            .store
+            .write_usage_deferred(records(&ledger, (0..6).map(new).collect()).await)
+            .await
+            .unwrap();
+        assert!(first.iter().all(|o| o.status == WriteStatus::Created));
+        assert!(first.iter().all(|o| o.record.id > 0), "{}", t.backend);
+        let mixed = records(&ledger, vec![new(0), new(6), new(7), new(7)]).await;
+        let second = t.store.write_usage_deferred(mixed).await.unwrap();
+        let statuses: Vec<_> = second.iter().map(|o| o.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                WriteStatus::Unchanged,
+                WriteStatus::Created,
+                WriteStatus::Created,
+                WriteStatus::Unchanged
+            ],
+            "{}",
+            t.backend
+        );
+        assert_eq!(second[0].record.id, first[0].record.id);
+        let pending = t.store.pending_rollups().await.unwrap();
+        assert!(pending >= 8, "{}: {pending} pending deltas", t.backend);
+        // Nothing folded yet, and every report already counts all 8 records.
+        assert_eq!(t.store.raw_totals(start, end).await.unwrap().records, 8);
+        assert_rollups_match_raw(&t, start, end).await;
+
+        // A conflict stores nothing and appends nothing.
+        let mut changed = new(3);
+        changed.tokens.input += 1;
+        changed.raw = json!({"changed": true});
+        let err = t
+            .store
+            .write_usage_deferred(records(&ledger, vec![new(8), changed]).await)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { index: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(t.store.pending_rollups().await.unwrap(), pending);
+        assert_eq!(t.store.raw_totals(start, end).await.unwrap().records, 8);
+
+        // Changes to records whose deltas are still pending: re-pricing (no record
+        // leaves its row), re-tagging (records move project) and a delete.
+        let target = first[1].record.clone();
+        ledger
+            .store()
+            .update_costs(&[shared::store::CostChange {
+                id: target.id,
+                cost: shared::domain::money::Pico(target.cost.0 + 7),
+                computed_cost: target.computed_cost,
+                price_ref: target.price_ref.clone(),
+                unpriced: target.unpriced,
+            }])
+            .await
+            .unwrap();
+        assert_rollups_match_raw(&t, start, end).await;
+        ledger
+            .store()
+            .create_rule("kanban-*", "Kanban Two", 50)
+            .await
+            .unwrap();
+        let retagged = ledger.apply_rules().await.unwrap();
+        assert!(retagged.records_changed >= 2, "{}", t.backend);
+        assert_rollups_match_raw(&t, start, end).await;
+        assert!(t.store.delete_usage(first[2].record.id).await.unwrap());
+        let by_project = assert_rollups_match_raw(&t, start, end).await;
+        assert!(by_project.contains_key("Kanban Two"), "{by_project:?}");
+        assert_eq!(t.store.raw_totals(start, end).await.unwrap().records, 7);
+
+        // More pending deltas, then the fold: all of them move, once.
+        t.store
+            .write_usage_deferred(records(&ledger, (9..12).map(new).collect()).await)
+            .await
+            .unwrap();
+        let before = assert_rollups_match_raw(&t, start, end).await;
+        let left = t.store.pending_rollups().await.unwrap();
+        assert!(left > 0, "{}", t.backend);
+        assert_eq!(t.store.fold_pending_rollups().await.unwrap(), left);
+        assert_eq!(t.store.pending_rollups().await.unwrap(), 0);
+        assert_eq!(t.store.fold_pending_rollups().await.unwrap(), 0);
+        assert_eq!(
+            assert_rollups_match_raw(&t, start, end).await,
+            before,
+            "{}",
+            t.backend
+        );
+        assert_eq!(t.store.raw_totals(start, end).await.unwrap().records, 10);
+    }
+}
+
+#[tokio::test]
+async fn with_a_folder_running_concurrent_pushes_defer_and_end_up_in_the_rollups() {
+    for t in both_stores().await {
+        let ledger = ledger(&t.store);
+        ledger.start_rollup_folder();
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let ledger = ledger.clone();
+            tasks.push(tokio::spawn(async move {
+                let event = event(
+                    &format!("f-{i}"),
+                    ["claude-opus-4-5", "claude-sonnet-4-5"][i % 2],
+                    ["kanban-a", "peakpaws-b"][i % 2],
+                    "2026-11-10T12:15:00Z",
+                    100,
+                    10,
+                );
+                ledger.ingest(vec![event], WriteMode::InsertOnly).await
+            }));
+        }
+        for task in tasks {
+            let out = task.await.unwrap().unwrap();
+            assert_eq!(out[0].status, WriteStatus::Created);
+        }
+        let (start, end) = (at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
+        // Counted at once, whatever the folder has done so far.
+        assert_eq!(t.store.raw_totals(start, end).await.unwrap().records, 200);
+        assert_rollups_match_raw(&t, start, end).await;
+        // The folder empties the pending table on its own.
+        let clock = std::time::Instant::now();
+        while t.store.pending_rollups().await.unwrap() > 0 {
+            assert!(
+                clock.elapsed() < std::time::Duration::from_secs(20),
+                "{}: the folder left deltas pending",
+                t.backend
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let totals = assert_rollups_match_raw(&t, start, end).await;
+        assert_eq!(totals.values().map(|v| v.records).sum::<i64>(), 200);
     }
 }

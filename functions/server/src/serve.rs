@@ -29,8 +29,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             key
         }
     };
+    // Small pushes defer their rollup deltas to this folder (issue 6: concurrent
+    // pushes must not queue on the current hour's rollup rows).
+    ledger.start_rollup_folder();
     let address = format!("{}:{}", config.host, config.port);
-    let state = shared::app::app_state(config, ledger, api_key);
+    let state = shared::app::app_state(config, ledger.clone(), api_key);
     let listener = tokio::net::TcpListener::bind(&address)
         .await
         .with_context(|| format!("bind {address}"))?;
@@ -40,7 +43,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, shared::http::router(state))
         .with_graceful_shutdown(shutdown())
         .await
-        .context("serve")
+        .context("serve")?;
+    // Leave nothing pending (the next start would fold it, and reports count it anyway).
+    if let Err(err) = ledger.fold_now().await {
+        tracing::warn!(error = %err, "folding pending rollup deltas at shutdown failed");
+    }
+    Ok(())
 }
 
 /// Runs the normal collection at start-up and then every `COLLECTION_INTERVAL_HOURS`,

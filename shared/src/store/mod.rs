@@ -164,6 +164,20 @@ pub trait Store: Send + Sync + 'static {
         records: Vec<UsageRecord>,
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// Stores pushed records ([`WriteMode::InsertOnly`], all or nothing, committed when
+    /// this returns `Ok`) and appends their rollup deltas to the pending table instead
+    /// of applying them: concurrent small writes then never wait on the same rollup
+    /// rows. Reports count pending deltas at once; [`Store::fold_pending_rollups`]
+    /// moves them into the rollups.
+    async fn write_usage_deferred(
+        &self,
+        records: Vec<UsageRecord>,
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// Folds every committed pending rollup delta into the rollups, in one
+    /// transaction; returns how many pending rows were folded.
+    async fn fold_pending_rollups(&self) -> Result<u64, StoreError>;
+    /// How many rollup deltas are waiting to be folded.
+    async fn pending_rollups(&self) -> Result<u64, StoreError>;
     /// Raw records, newest first, and the total matching.
     async fn list_usage(&self, query: &UsageQuery) -> Result<(Vec<UsageRecord>, i64), StoreError>;
     /// Deletes one record and its rollup contribution; false when absent.

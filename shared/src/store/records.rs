@@ -58,6 +58,48 @@ pub(crate) fn insert_records_sql(rows: usize) -> String {
     )
 }
 
+/// Postgres only: stores new records and appends each one's rollup delta to
+/// `rollup_pending`, in one statement (so one round trip, no explicit transaction),
+/// and only when none of the keys exists yet. The records come as one array per
+/// column (`$1`–`$34`, [`INSERT_RECORD`] order; `$35` is the time of the write), so
+/// the text is the same whatever the batch size and is parsed once per connection.
+/// Returns `id, source, external_id` of every record stored: all of them, or none
+/// when a key already exists (the caller then takes the general path, which compares
+/// contents). A key inserted meanwhile by someone else fails the statement with a
+/// unique violation, so it never stores part of the batch.
+pub(crate) const INSERT_NEW_DEFERRED: &str = "WITH v AS (SELECT * FROM UNNEST($1::text[], \
+    $2::text[], $3::int8[], $4::int8[], $5::int4[], $6::text[], $7::text[], $8::text[], \
+    $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], \
+    $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], \
+    $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int8[], \
+    $30::text[], $31::int8[], $32::text[], $33::bool[], $34::text[]) AS t (source, external_id, \
+    recorded_at_ms, hour_start, bucket_seconds, provider, model, model_key, input_tokens, \
+    output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, \
+    web_search_requests, request_count, service_tier, context_window, inference_geo, \
+    session_label, session_type, session_id, agent, project, project_source, api_key_id, \
+    api_key_name, workspace_id, workspace_name, cost_pico, cost_source, computed_cost_pico, \
+    price_ref, unpriced, raw)), \
+  ins AS (INSERT INTO usage_records (source, external_id, recorded_at_ms, hour_start, \
+    bucket_seconds, provider, model, model_key, input_tokens, output_tokens, cache_read_tokens, \
+    cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, request_count, \
+    service_tier, context_window, inference_geo, session_label, session_type, session_id, agent, \
+    project, project_source, api_key_id, api_key_name, workspace_id, workspace_name, cost_pico, \
+    cost_source, computed_cost_pico, price_ref, unpriced, raw, created_at_ms, updated_at_ms) \
+    SELECT v.*, $35::int8, $35::int8 FROM v WHERE NOT EXISTS (SELECT 1 FROM usage_records u \
+      JOIN v ON u.source = v.source AND u.external_id = v.external_id) \
+    RETURNING id, source, external_id, hour_start, provider, model_key, project, agent, \
+    session_type, request_count, unpriced, input_tokens, output_tokens, cache_read_tokens, \
+    cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, cost_pico), \
+  pend AS (INSERT INTO rollup_pending (hour_start, provider, model, project, agent, \
+    session_type, source, records, requests, unpriced_requests, input_tokens, output_tokens, \
+    cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, \
+    cost_pico) SELECT hour_start, provider, model_key, project, COALESCE(agent, ''), \
+    session_type, source, 1, request_count, \
+    CASE WHEN unpriced THEN GREATEST(request_count, 1) ELSE 0 END, input_tokens, \
+    output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, \
+    web_search_requests, cost_pico FROM ins) \
+  SELECT id, source, external_id FROM ins";
+
 /// The stored records of one source with these external ids.
 pub(crate) fn select_by_keys_sql(keys: usize) -> String {
     let list: Vec<String> = (0..keys).map(|i| format!("${}", i + 2)).collect();
@@ -154,14 +196,33 @@ pub(crate) fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, V
         )
     };
     let group_by = columns.trim_end_matches(", ");
-    let mut sql =
-        format!("SELECT {columns}{ROLLUP_SUMS} FROM usage_rollup_dims WHERE dim = $1 AND {range}");
+    let mut sql = format!(
+        "SELECT {columns}{ROLLUP_SUMS} FROM usage_rollup_dims_live WHERE dim = $1 AND {range}"
+    );
     if !group_by.is_empty() {
         sql.push_str(" GROUP BY ");
         sql.push_str(group_by);
     }
     (sql, bounds)
 }
+
+/// Appends `rows` rollup deltas to `rollup_pending` (migration 0005), same binds as
+/// [`upsert_rollups_sql`].
+pub(crate) fn insert_pending_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO rollup_pending (hour_start, provider, model, project, agent, session_type, \
+         source, records, requests, unpriced_requests, input_tokens, output_tokens, \
+         cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, \
+         cost_pico) VALUES {}",
+        values_list(rows, 17, false)
+    )
+}
+
+/// Takes every committed pending delta (the fold deletes what it applies, in one transaction).
+pub(crate) const TAKE_PENDING: &str = "DELETE FROM rollup_pending RETURNING hour_start, provider, \
+    model, project, agent, session_type, source, records, requests, unpriced_requests, \
+    input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, \
+    web_search_requests, cost_pico";
 
 pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
 
@@ -203,7 +264,7 @@ pub(crate) fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Ve
         sql.push_str(", ");
     }
     sql.push_str(ROLLUP_SUMS);
-    sql.push_str(" FROM usage_rollups WHERE hour_start >= $1 AND hour_start < $2");
+    sql.push_str(" FROM usage_rollups_live WHERE hour_start >= $1 AND hour_start < $2");
     let mut binds = Vec::new();
     for (dim, value) in filters.pairs() {
         binds.push(value.to_string());

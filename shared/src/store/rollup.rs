@@ -138,6 +138,11 @@ impl RollupDeltas {
         self.subtract(RollupKey::of(record), Totals::of(record));
     }
 
+    /// Whether any delta takes records away (a delete, an update, a retag).
+    pub fn removes_records(&self) -> bool {
+        self.0.values().any(|t| t.records < 0)
+    }
+
     /// Non-zero deltas in key order.
     pub fn into_changes(self) -> impl Iterator<Item = (RollupKey, Totals)> {
         self.0.into_iter().filter(|(_, t)| !t.is_zero())

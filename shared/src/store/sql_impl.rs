@@ -2,7 +2,9 @@
 //! Postgres and SQLite (the SQL in [`super::records`] runs unchanged on both).
 //!
 //! A backend type provides `pool`, `backend_name()`, `run_migrations()` and
-//! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing), and
+//! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing),
+//! `insert_new_deferred()` (a one-statement path for new pushed records, or `false`),
+//! `after_fold()` (housekeeping of the pending table), and
 //! `ROWS_PER_STATEMENT` (rows per multi-row statement).
 
 macro_rules! impl_sql_store {
@@ -89,71 +91,14 @@ macro_rules! impl_sql_store {
                 row.as_ref().map(Self::record_from_row).transpose()
             }
 
-            /// Adds rollup deltas in key order (so concurrent writers lock rows in the
-            /// same order), many rows per statement.
-            async fn apply_deltas<'e, E>(executor: &mut E, deltas: $crate::store::RollupDeltas) -> Result<(), $crate::store::StoreError>
-            where
-                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
-            {
-                use $crate::store::records::{upsert_rollups_sql, DELETE_EMPTY_ROLLUPS};
-                let changes: Vec<_> = deltas.into_changes().collect();
-                let removed = changes.iter().any(|(_, t)| t.records < 0);
-                for chunk in changes.chunks(Self::ROWS_PER_STATEMENT) {
-                    let sql = upsert_rollups_sql(chunk.len());
-                    let mut query = sqlx::query(&sql);
-                    for (key, t) in chunk {
-                        let keyed = query
-                            .bind(key.hour_start)
-                            .bind(key.provider.as_str())
-                            .bind(key.model.as_str())
-                            .bind(key.project.as_str())
-                            .bind(key.agent.as_str())
-                            .bind(key.session_type.as_str())
-                            .bind(key.source.as_str());
-                        query = $crate::store::records::bind_totals!(keyed, t);
-                    }
-                    query.execute(&mut *executor).await?;
-                }
-                for chunk in $crate::store::rollup::dim_changes(&changes).chunks(Self::ROWS_PER_STATEMENT) {
-                    let sql = $crate::store::records::upsert_dims_sql(chunk.len());
-                    let mut query = sqlx::query(&sql);
-                    for (key, t) in chunk {
-                        let keyed = query
-                            .bind(key.dim)
-                            .bind(key.grain)
-                            .bind(key.bucket_start)
-                            .bind(key.value.as_str());
-                        query = $crate::store::records::bind_totals!(keyed, t);
-                    }
-                    query.execute(&mut *executor).await?;
-                }
-                if removed {
-                    sqlx::query(DELETE_EMPTY_ROLLUPS).execute(&mut *executor).await?;
-                    sqlx::query($crate::store::records::DELETE_EMPTY_DIMS).execute(&mut *executor).await?;
-                }
-                Ok(())
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl $crate::store::Store for $store {
-            fn backend(&self) -> &'static str {
-                Self::BACKEND
-            }
-
-            async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
-                self.run_migrations().await
-            }
-
-            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
-
-            async fn write_usage(
+            /// Writes records and their rollup deltas in one transaction (see
+            /// `Store::write_usage`); with `defer` the deltas are appended to
+            /// `rollup_pending` for a later fold.
+            async fn write_records(
                 &self,
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 mode: $crate::store::WriteMode,
+                defer: bool,
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
                 use std::collections::HashMap;
                 use sqlx::Row;
@@ -239,7 +184,11 @@ macro_rules! impl_sql_store {
                         statuses[index] = Some(WriteStatus::Updated);
                     }
                 }
-                Self::apply_deltas(&mut *tx, deltas).await?;
+                if defer {
+                    Self::append_pending(&mut *tx, deltas).await?;
+                } else {
+                    Self::apply_deltas(&mut *tx, deltas).await?;
+                }
                 tx.commit().await?;
                 Ok(records
                     .into_iter()
@@ -249,6 +198,168 @@ macro_rules! impl_sql_store {
                         record,
                     })
                     .collect())
+            }
+
+            /// Takes every committed pending rollup delta (migration 0005) into `deltas`,
+            /// deleting it; returns how many rows were taken.
+            async fn take_pending<'e, E>(executor: &mut E, deltas: &mut $crate::store::RollupDeltas) -> Result<u64, $crate::store::StoreError>
+            where
+                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+            {
+                use sqlx::Row;
+                let rows = sqlx::query($crate::store::records::TAKE_PENDING).fetch_all(&mut *executor).await?;
+                for row in &rows {
+                    let key = $crate::store::RollupKey {
+                        hour_start: row.try_get(0)?,
+                        provider: row.try_get(1)?,
+                        model: row.try_get(2)?,
+                        project: row.try_get(3)?,
+                        agent: row.try_get(4)?,
+                        session_type: row.try_get(5)?,
+                        source: row.try_get(6)?,
+                    };
+                    deltas.add(key, Self::totals_from_row(row, 7)?);
+                }
+                Ok(rows.len() as u64)
+            }
+
+            /// Writes full-key rollup rows with `sql(rows)` (an upsert into the rollups or
+            /// an append to the pending table), many rows per statement, in the given order.
+            async fn write_rollup_rows<'e, E>(
+                executor: &mut E,
+                changes: &[($crate::store::RollupKey, $crate::store::Totals)],
+                sql: fn(usize) -> String,
+            ) -> Result<(), $crate::store::StoreError>
+            where
+                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+            {
+                for chunk in changes.chunks(Self::ROWS_PER_STATEMENT) {
+                    let text = sql(chunk.len());
+                    let mut query = sqlx::query(&text);
+                    for (key, t) in chunk {
+                        let keyed = query
+                            .bind(key.hour_start)
+                            .bind(key.provider.as_str())
+                            .bind(key.model.as_str())
+                            .bind(key.project.as_str())
+                            .bind(key.agent.as_str())
+                            .bind(key.session_type.as_str())
+                            .bind(key.source.as_str());
+                        query = $crate::store::records::bind_totals!(keyed, t);
+                    }
+                    query.execute(&mut *executor).await?;
+                }
+                Ok(())
+            }
+
+            /// Appends rollup deltas to `rollup_pending` instead of applying them: no
+            /// rollup row is locked, so concurrent small writes do not queue on the hot
+            /// rows of the current hour. Only additions are deferred.
+            async fn append_pending<'e, E>(executor: &mut E, deltas: $crate::store::RollupDeltas) -> Result<(), $crate::store::StoreError>
+            where
+                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+            {
+                let changes: Vec<_> = deltas.into_changes().collect();
+                Self::write_rollup_rows(&mut *executor, &changes, $crate::store::records::insert_pending_sql).await?;
+                Ok(())
+            }
+
+            /// Adds rollup deltas in key order (so concurrent writers lock rows in the
+            /// same order), many rows per statement. A change that removes records may
+            /// concern a record whose addition is still pending, so the pending deltas
+            /// are folded in first (in this transaction): rows then reach zero here and
+            /// are deleted, never going negative.
+            async fn apply_deltas<'e, E>(executor: &mut E, deltas: $crate::store::RollupDeltas) -> Result<(), $crate::store::StoreError>
+            where
+                for<'c> &'c mut E: sqlx::Executor<'c, Database = <$row as sqlx::Row>::Database>,
+            {
+                use $crate::store::records::{upsert_rollups_sql, DELETE_EMPTY_ROLLUPS};
+                let mut deltas = deltas;
+                if deltas.removes_records() {
+                    Self::take_pending(&mut *executor, &mut deltas).await?;
+                }
+                let changes: Vec<_> = deltas.into_changes().collect();
+                let removed = changes.iter().any(|(_, t)| t.records < 0);
+                Self::write_rollup_rows(&mut *executor, &changes, upsert_rollups_sql).await?;
+                for chunk in $crate::store::rollup::dim_changes(&changes).chunks(Self::ROWS_PER_STATEMENT) {
+                    let sql = $crate::store::records::upsert_dims_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for (key, t) in chunk {
+                        let keyed = query
+                            .bind(key.dim)
+                            .bind(key.grain)
+                            .bind(key.bucket_start)
+                            .bind(key.value.as_str());
+                        query = $crate::store::records::bind_totals!(keyed, t);
+                    }
+                    query.execute(&mut *executor).await?;
+                }
+                if removed {
+                    sqlx::query(DELETE_EMPTY_ROLLUPS).execute(&mut *executor).await?;
+                    sqlx::query($crate::store::records::DELETE_EMPTY_DIMS).execute(&mut *executor).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn write_usage(
+                &self,
+                records: Vec<$crate::domain::usage::UsageRecord>,
+                mode: $crate::store::WriteMode,
+            ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
+                self.write_records(records, mode, false).await
+            }
+
+            async fn write_usage_deferred(
+                &self,
+                records: Vec<$crate::domain::usage::UsageRecord>,
+            ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
+                let mut records = records;
+                if self.insert_new_deferred(&mut records).await? {
+                    return Ok(records
+                        .into_iter()
+                        .map(|record| $crate::store::WriteOutcome { status: $crate::store::WriteStatus::Created, record })
+                        .collect());
+                }
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, true).await
+            }
+
+            async fn fold_pending_rollups(&self) -> Result<u64, $crate::store::StoreError> {
+                let folded = {
+                    let _guard = self.write_guard().await;
+                    let mut tx = self.pool.begin().await?;
+                    let mut deltas = $crate::store::RollupDeltas::default();
+                    let folded = Self::take_pending(&mut *tx, &mut deltas).await?;
+                    if folded > 0 {
+                        Self::apply_deltas(&mut *tx, deltas).await?;
+                    }
+                    tx.commit().await?;
+                    folded
+                };
+                self.after_fold(folded).await?;
+                Ok(folded)
+            }
+
+            async fn pending_rollups(&self) -> Result<u64, $crate::store::StoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_pending")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
             }
 
             async fn list_usage(
@@ -363,7 +474,7 @@ macro_rules! impl_sql_store {
 
             async fn unpriced_models(&self) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
                 let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT) FROM usage_rollups \
+                    "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT) FROM usage_rollups_live \
                      GROUP BY model HAVING SUM(unpriced_requests) > 0 ORDER BY model",
                 )
                 .fetch_all(&self.pool)

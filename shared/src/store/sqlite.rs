@@ -56,6 +56,20 @@ impl SqliteStore {
     async fn write_guard(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().await
     }
+
+    /// Deleted rows leave SQLite's pages free for reuse at once: nothing to do.
+    async fn after_fold(&self, _folded: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Postgres saves round trips with one statement for new records; SQLite has none
+    /// to save, so every write takes the general path.
+    async fn insert_new_deferred(
+        &self,
+        _records: &mut [crate::domain::usage::UsageRecord],
+    ) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 impl_sql_store!(SqliteStore, SqliteRow);

@@ -14,6 +14,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The connections of the one-statement push path (see `insert_new_deferred`).
+    push_pool: PgPool,
     /// When `rollup_pending` was last vacuumed (ms since the epoch).
     pending_vacuumed_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
@@ -26,17 +28,24 @@ impl PgStore {
 
     /// Connects lazily-validated; the URL is never echoed in errors.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        // Multi-row statements are long: never copy their text into the log.
+        let options = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)?
+            .disable_statement_logging();
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(
-                // Multi-row statements are long: never copy their text into the log.
-                <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)?
-                    .disable_statement_logging(),
-            )
+            .connect_with(options.clone())
             .await?;
+        // The push statement's plan does not depend on its values, and planning it
+        // again at every execution (Postgres' custom plans) cost as much as running
+        // it: these connections keep one generic plan. Opened on first use.
+        let push_pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_lazy_with(options.options([("plan_cache_mode", "force_generic_plan")]));
         Ok(PgStore {
             pool,
+            push_pool,
             pending_vacuumed_ms: Default::default(),
         })
     }
@@ -86,7 +95,7 @@ impl PgStore {
         }
         let now_ms = chrono::Utc::now().timestamp_millis();
         let query = bind_columns(sqlx::query(records::INSERT_NEW_DEFERRED), records).bind(now_ms);
-        let rows = match query.fetch_all(&self.pool).await {
+        let rows = match query.fetch_all(&self.push_pool).await {
             Ok(rows) => rows,
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => return Ok(false),
             Err(err) => return Err(err.into()),

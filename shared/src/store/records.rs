@@ -183,22 +183,24 @@ pub(crate) fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, V
     let last_day = end - end.rem_euclid(86_400);
     let (range, bounds) = if by_hour || first_day >= last_day {
         (
-            "grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
+            "dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
             vec![start, end],
         )
     } else {
         // Whole UTC days from day rows, the partial days at either end from hour rows.
+        // Three flat OR terms, each a full key prefix and range, so SQLite reads three
+        // index ranges (a nested OR made it read every row of the dimension: 9.6 ms
+        // instead of 2.2 ms for a 90-day by-model report over 10 M events).
         (
-            "((grain = 'd' AND bucket_start >= $2 AND bucket_start < $3) \
-             OR (grain = 'h' AND ((bucket_start >= $4 AND bucket_start < $5) \
-             OR (bucket_start >= $6 AND bucket_start < $7))))",
+            "(dim = $1 AND grain = 'd' AND bucket_start >= $2 AND bucket_start < $3) \
+             OR (dim = $1 AND grain = 'h' AND bucket_start >= $4 AND bucket_start < $5) \
+             OR (dim = $1 AND grain = 'h' AND bucket_start >= $6 AND bucket_start < $7)",
             vec![first_day, last_day, start, first_day, last_day, end],
         )
     };
     let group_by = columns.trim_end_matches(", ");
-    let mut sql = format!(
-        "SELECT {columns}{ROLLUP_SUMS} FROM usage_rollup_dims_live WHERE dim = $1 AND {range}"
-    );
+    let mut sql =
+        format!("SELECT {columns}{ROLLUP_SUMS} FROM usage_rollup_dims_live WHERE {range}");
     if !group_by.is_empty() {
         sql.push_str(" GROUP BY ");
         sql.push_str(group_by);

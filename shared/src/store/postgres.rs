@@ -57,6 +57,7 @@ impl PgStore {
 
     /// Postgres handles concurrent writers itself (rollup rows are locked in key order).
     async fn write_guard(&self) {}
+
     /// After a fold: `rollup_pending` is emptied every few hundred milliseconds, and
     /// its dead rows would pile up for a minute or more between autovacuum runs, so
     /// every scan of it (each report, each fold) would read them all. Vacuuming it
@@ -83,7 +84,7 @@ impl PgStore {
     async fn insert_new_deferred(&self, records: &mut [UsageRecord]) -> Result<bool, StoreError> {
         use sqlx::Row;
         use std::collections::{HashMap, HashSet};
-        if records.is_empty() || records.len() > Self::ROWS_PER_STATEMENT {
+        if records.is_empty() {
             return Ok(false);
         }
         let mut keys = HashSet::with_capacity(records.len());

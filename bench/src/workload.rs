@@ -140,6 +140,7 @@ pub fn events(
                 workspace_id: None,
                 workspace_name: None,
                 reported_cost: None,
+                estimated_cost: None,
                 raw,
             }
         })

@@ -54,6 +54,14 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// OpenClaw state roots `serve` imports on its schedule (comma-separated; empty = off).
+    pub import_openclaw_roots: Vec<String>,
+    /// Claude Code config roots `serve` imports on its schedule (comma-separated; empty = off).
+    pub import_claude_code_roots: Vec<String>,
+    /// A main-session turn whose user prompt contains this (case-insensitive) is a heartbeat.
+    pub import_heartbeat_pattern: String,
+    /// Seconds between `serve`'s scheduled imports.
+    pub import_interval_seconds: u64,
 }
 
 /// A configuration value that cannot be used; names the variable, never echoes a secret.
@@ -150,17 +158,30 @@ impl Config {
             context_vault_workspace: or("CONTEXT_VAULT_WORKSPACE", "openclaw_default"),
             context_vault_path: or("CONTEXT_VAULT_PATH", "/memories"),
             dashboard_public,
-            cors_origins: var("CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|o| o.trim().to_string())
-                        .filter(|o| !o.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            cors_origins: list(var("CORS_ORIGINS")),
             max_body_bytes: number("MAX_BODY_BYTES", var("MAX_BODY_BYTES"), 10 * 1024 * 1024)?,
+            import_openclaw_roots: list(var("IMPORT_OPENCLAW_ROOTS")),
+            import_claude_code_roots: list(var("IMPORT_CLAUDE_CODE_ROOTS")),
+            import_heartbeat_pattern: or("IMPORT_HEARTBEAT_PATTERN", "HEARTBEAT"),
+            import_interval_seconds: number(
+                "IMPORT_INTERVAL_SECONDS",
+                var("IMPORT_INTERVAL_SECONDS"),
+                60,
+            )?,
         })
     }
+}
+
+/// A comma-separated list, blanks dropped.
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|item| item.trim().to_string())
+                .filter(|item| !item.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reports sum whole UTC hours, so the zone's offset must be whole hours (checked now and in six months).

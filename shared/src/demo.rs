@@ -604,6 +604,7 @@ fn finish(date: NaiveDate, n: usize, draft: Draft) -> NewUsage {
         workspace_id: None,
         workspace_name: None,
         reported_cost: None,
+        estimated_cost: None,
         raw: Value::Object(raw),
     }
 }

@@ -53,8 +53,10 @@ const KNOWN_FIELDS: &[&str] = &[
     "service_tier",
     "recorded_at",
     "cost",
+    "estimated_cost",
     "event_id",
     "metadata",
+    "source",
 ];
 
 /// Parses a request body: one event object or an array of up to [`MAX_BATCH`].
@@ -241,7 +243,7 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
             now
         }
     };
-    let reported_cost = match obj.get("cost") {
+    let mut money = |field: &str| match obj.get(field) {
         None | Some(Value::Null) => None,
         Some(value @ (Value::Number(_) | Value::String(_))) => {
             let text = match value {
@@ -253,23 +255,42 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
                 .or_else(|_| Decimal::from_scientific(&text))
             {
                 Ok(cost) if cost.is_sign_negative() => {
-                    bad("cost", "must not be negative");
+                    bad(field, "must not be negative");
                     None
                 }
                 Ok(cost) if cost > Decimal::from(1_000_000) => {
-                    bad("cost", "must be at most 1000000 USD per event");
+                    bad(field, "must be at most 1000000 USD per event");
                     None
                 }
                 Ok(cost) => Some(cost),
                 Err(_) => {
-                    bad("cost", "must be a number of US dollars");
+                    bad(field, "must be a number of US dollars");
                     None
                 }
             }
         }
         Some(_) => {
-            bad("cost", "must be a number of US dollars");
+            bad(field, "must be a number of US dollars");
             None
+        }
+    };
+    let reported_cost = money("cost");
+    let estimated_cost = money("estimated_cost");
+    let source = match obj.get("source") {
+        None | Some(Value::Null) => Source::Push,
+        Some(Value::String(s)) if s == "push" => Source::Push,
+        Some(Value::String(s)) if s == "import" => {
+            if event_id.is_none() {
+                bad(
+                    "event_id",
+                    "is required when source is import (the call's stable id)",
+                );
+            }
+            Source::Import
+        }
+        Some(_) => {
+            bad("source", "must be push or import");
+            Source::Push
         }
     };
     if let Some(meta) = obj.get("metadata") {
@@ -283,7 +304,7 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
     let model = model.expect("model checked above");
     let provider = provider.unwrap_or_else(|| infer_provider(&model));
     Ok(NewUsage {
-        source: Source::Push,
+        source,
         external_id: event_id.unwrap_or_else(|| format!("auto-{}", uuid::Uuid::new_v4())),
         recorded_at,
         bucket_seconds: 0,
@@ -303,6 +324,7 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
         workspace_id: None,
         workspace_name: None,
         reported_cost,
+        estimated_cost,
         raw: Value::Object(obj.clone()),
     })
 }

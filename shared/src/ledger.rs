@@ -202,12 +202,19 @@ impl Ledger {
             raw: new.raw,
         };
         let reported = new.reported_cost.and_then(Pico::from_usd);
-        self.apply_price(&mut record, reported);
+        let estimated = new.estimated_cost.and_then(Pico::from_usd);
+        self.apply_price(&mut record, reported, estimated);
         record
     }
 
-    /// Sets the cost fields from the catalog, keeping a reported cost as the figure totals use.
-    fn apply_price(&self, record: &mut UsageRecord, reported: Option<Pico>) {
+    /// Sets the cost fields from the catalog, keeping a reported cost as the figure
+    /// totals use; an agent's estimate is the figure only when the catalog has no price.
+    fn apply_price(
+        &self,
+        record: &mut UsageRecord,
+        reported: Option<Pico>,
+        estimated: Option<Pico>,
+    ) {
         let quote = self.catalog.quote(&PricingInput {
             model: &record.model,
             recorded_at: record.recorded_at,
@@ -229,11 +236,18 @@ impl Ledger {
                 record.cost_source = CostSource::Reported;
                 record.unpriced = false;
             }
-            None => {
-                record.cost = record.computed_cost.unwrap_or(Pico::ZERO);
-                record.cost_source = CostSource::Computed;
-                record.unpriced = record.computed_cost.is_none();
-            }
+            None => match (record.computed_cost, estimated) {
+                (None, Some(estimate)) => {
+                    record.cost = estimate;
+                    record.cost_source = CostSource::Estimated;
+                    record.unpriced = true;
+                }
+                (computed, _) => {
+                    record.cost = computed.unwrap_or(Pico::ZERO);
+                    record.cost_source = CostSource::Computed;
+                    record.unpriced = computed.is_none();
+                }
+            },
         }
     }
 
@@ -281,6 +295,21 @@ impl Ledger {
         answer
             .await
             .map_err(|_| StoreError::Corrupt("the group-commit writer stopped".into()))?
+    }
+
+    /// Resolves and stores imported calls with the cursors that cover them, in one
+    /// transaction (a call seen again keeps the larger token total).
+    pub async fn ingest_import(
+        &self,
+        batch: Vec<NewUsage>,
+        cursors: &[crate::store::ImportCursor],
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let rules = self.rules().await?;
+        let records: Vec<UsageRecord> = batch
+            .into_iter()
+            .map(|new| self.resolve(new, &rules))
+            .collect();
+        self.store.write_import(records, cursors).await
     }
 
     /// Re-applies the current rules to every rule-attributed record.
@@ -335,7 +364,10 @@ impl Ledger {
                 report.cost_before_usd += record.cost;
                 let mut repriced = record.clone();
                 let reported = (record.cost_source == CostSource::Reported).then_some(record.cost);
-                self.apply_price(&mut repriced, reported);
+                let estimated = (record.cost_source == CostSource::Estimated)
+                    .then_some(record.cost)
+                    .or_else(|| estimated_cost(&record.raw));
+                self.apply_price(&mut repriced, reported, estimated);
                 report.cost_after_usd += repriced.cost;
                 if repriced != record {
                     report.records_changed += 1;
@@ -463,6 +495,20 @@ async fn fold_pending(store: DynStore, wake: Arc<Notify>) {
         }
         tokio::time::sleep(FOLD_GATHER).await;
     }
+}
+
+/// The agent's estimate an imported event carried (`estimated_cost` of its raw JSON).
+fn estimated_cost(raw: &serde_json::Value) -> Option<Pico> {
+    let text = match raw.get("estimated_cost")? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let usd = text
+        .parse::<rust_decimal::Decimal>()
+        .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+        .ok()?;
+    Pico::from_usd(usd)
 }
 
 /// Storage keeps milliseconds; truncating on arrival keeps re-sent records identical.

@@ -7,6 +7,7 @@ pub mod cv;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod ledger;
 pub mod reports;

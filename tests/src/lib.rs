@@ -174,6 +174,7 @@ pub fn reported_usage(
         workspace_id: None,
         workspace_name: None,
         reported_cost: Some(usd),
+        estimated_cost: None,
         raw: serde_json::json!({"event_id": external_id, "model": model, "cost": usd.to_string()}),
     }
 }

@@ -82,6 +82,7 @@ fn priced(id: &str, when: &str, model: &str, project: &str, input: i64, output: 
             ..Default::default()
         },
         reported_cost: None,
+        estimated_cost: None,
         raw: json!({"event_id": id, "input": input, "output": output}),
         ..spend(id, when, model, project, "main", "0")
     }

@@ -46,6 +46,7 @@ fn event(id: &str, model: &str, label: &str, when: &str, input: i64, output: i64
         workspace_id: None,
         workspace_name: None,
         reported_cost: None,
+        estimated_cost: None,
         raw: json!({"event_id": id, "model": model, "input": input, "output": output, "label": label}),
     }
 }

@@ -1,5 +1,6 @@
 //! `cost-tracker`: serves the API (SQLite by default) and runs admin actions.
 
+mod import;
 mod serve;
 
 use anyhow::Context;
@@ -42,6 +43,10 @@ enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+    /// Import model calls from agent transcripts (OpenClaw, Claude Code) into the
+    /// local database, or a remote tracker with --to. Prints a JSON report; exits
+    /// non-zero only when a root could not be read at all.
+    Import(import::ImportArgs),
     /// Push daily cost summaries to Context Vault now: every completed day not yet pushed
     /// (at most 7 back, oldest first), or one day. Prints the report as JSON; exits
     /// non-zero when a push failed or the sync is not configured.
@@ -59,6 +64,9 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     serve::init_tracing();
+    if let Command::Import(args) = cli.command {
+        return import::run(args).await;
+    }
     let config = Config::load().await.context("configuration")?;
     match cli.command {
         Command::Serve => serve::serve(config).await,
@@ -86,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
             end,
         } => collect(config, provider, start, end).await,
         Command::SyncCv { date, force } => sync_cv(config, date, force).await,
+        Command::Import(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
 

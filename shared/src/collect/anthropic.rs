@@ -117,6 +117,7 @@ impl AnthropicApi {
             workspace_id,
             workspace_name,
             reported_cost: None,
+            estimated_cost: None,
             raw: json!({
                 "starting_at": bucket.get("starting_at"),
                 "ending_at": bucket.get("ending_at"),

@@ -124,6 +124,7 @@ impl OpenaiApi {
             workspace_name: self.projects.get(project_id.as_deref()),
             workspace_id: project_id,
             reported_cost: None,
+            estimated_cost: None,
             raw: json!({
                 "start_time": bucket.get("start_time"),
                 "end_time": bucket.get("end_time"),

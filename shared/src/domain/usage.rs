@@ -35,12 +35,15 @@ pub enum ProjectSource {
     Mapping,
 }
 
-/// Whether `cost_usd` was computed from the catalog or reported by the client.
+/// Whether `cost_usd` was computed from the catalog, reported by the client, or
+/// (`estimated`) the agent's own estimate, used only because the catalog has no
+/// price for the model (the record stays `unpriced`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CostSource {
     Computed,
     Reported,
+    Estimated,
 }
 
 macro_rules! string_enum {
@@ -71,7 +74,7 @@ macro_rules! string_enum {
 string_enum!(Source { Push => "push", Anthropic => "anthropic", Openai => "openai", Import => "import" });
 string_enum!(SessionType { Main => "main", Subagent => "subagent", Heartbeat => "heartbeat", Cron => "cron", Other => "other" });
 string_enum!(ProjectSource { Explicit => "explicit", Mapping => "mapping" });
-string_enum!(CostSource { Computed => "computed", Reported => "reported" });
+string_enum!(CostSource { Computed => "computed", Reported => "reported", Estimated => "estimated" });
 
 /// Mutually exclusive token buckets plus request counters.
 ///
@@ -136,6 +139,9 @@ pub struct NewUsage {
     pub workspace_name: Option<String>,
     /// A cost the client reported; when present it is the figure totals use.
     pub reported_cost: Option<Decimal>,
+    /// An agent's own estimate of the cost (imported transcripts): the figure only
+    /// when the catalog has no price for the model.
+    pub estimated_cost: Option<Decimal>,
     /// The original JSON, for audit, idempotency comparison and re-pricing.
     pub raw: serde_json::Value,
 }

@@ -51,7 +51,8 @@ pub struct RecordView {
     /// Exact, up to 12 decimals.
     #[schema(value_type = f64)]
     pub cost_usd: Pico,
-    /// `computed` or `reported`.
+    /// `computed`, `reported`, or `estimated` (an imported agent's own estimate,
+    /// used because the catalog has no price for the model).
     pub cost_source: &'static str,
     #[schema(value_type = Option<f64>)]
     pub computed_cost_usd: Option<Pico>,
@@ -66,7 +67,9 @@ pub struct RecordView {
 pub struct Created {
     /// Records stored by this request.
     pub created: usize,
-    /// Events already stored with the same content.
+    /// Imported calls seen again with more tokens: their records were updated.
+    pub updated: usize,
+    /// Events already stored with the same content (imported calls: with no fewer tokens).
     pub unchanged: usize,
     pub records: Vec<RecordView>,
 }
@@ -132,7 +135,7 @@ impl From<UsageRecord> for RecordView {
     operation_id = "push_usage",
     path = "/api/usage",
     tag = "usage",
-    request_body(content = Object, description = "One event, or an array of up to 5,000 (SPEC §6.2): `model` required; tokens, attribution, `recorded_at`, `cost`, `event_id`, `metadata`. A batch is all or nothing."),
+    request_body(content = Object, description = "One event, or an array of up to 5,000 (SPEC §6.2): `model` required; tokens, attribution, `recorded_at`, `cost`, `estimated_cost`, `event_id`, `metadata`, `source` (`push` or `import`; imported calls need `event_id` and keep the larger token total when sent again). A batch is all or nothing."),
     responses(
         (status = 201, description = "Stored (with computed cost, project and session type)", body = Created),
         (status = 200, description = "Every event was already stored with the same content", body = Created),
@@ -155,17 +158,22 @@ pub async fn create(
         .iter()
         .filter(|o| o.status == WriteStatus::Created)
         .count();
-    let status = if created > 0 {
+    let status = if created > 0 || outcomes.iter().any(|o| o.status == WriteStatus::Updated) {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
+    let updated = outcomes
+        .iter()
+        .filter(|o| o.status == WriteStatus::Updated)
+        .count();
     let records: Vec<RecordView> = outcomes.into_iter().map(|o| o.record.into()).collect();
-    let unchanged = records.len() - created;
+    let unchanged = records.len() - created - updated;
     Ok((
         status,
         Json(Created {
             created,
+            updated,
             unchanged,
             records,
         }),

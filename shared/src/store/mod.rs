@@ -43,7 +43,10 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
     /// Pushed events: the same content again is a no-op, different content a conflict
-    /// that rolls back the whole batch.
+    /// that rolls back the whole batch. Imported calls (`source = import`) are the
+    /// exception: the same call seen again (a transcript writes a streamed answer
+    /// more than once) keeps the version with the larger token total, and rollups
+    /// move by the difference; it is never a conflict and never counted twice.
     InsertOnly,
     /// Pulled buckets: the new figures replace the old; rollups move by the difference.
     Upsert,
@@ -148,6 +151,46 @@ pub struct CollectionRun {
     pub duration_ms: Option<i64>,
 }
 
+/// Where the import of one transcript file (or one session of an OpenClaw SQLite
+/// store) stands; saved in the transaction that stores the records it covers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportCursor {
+    /// `openclaw` or `claude-code`.
+    pub importer: String,
+    /// The file's path, or `<store path>#<session id>`.
+    pub location: String,
+    /// Device, inode and a digest of the first bytes: another value means another file.
+    pub identity: String,
+    /// The file's size when read.
+    pub size: i64,
+    /// Byte offset after the last complete line consumed (or the last `seq` read).
+    pub position: i64,
+    /// The parser's context at `position` (JSON text).
+    pub state: String,
+}
+
+/// One importer root's part of an import run, as logged (SPEC §10).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportRun {
+    /// Store id; 0 before the run is first saved.
+    pub id: i64,
+    pub importer: String,
+    pub root: String,
+    /// `cli`, `watch` or `serve`.
+    pub trigger: String,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub files_scanned: i64,
+    pub lines_read: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped: i64,
+    pub error: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
 /// The storage contract both backends implement and one test story checks.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -243,6 +286,21 @@ pub trait Store: Send + Sync + 'static {
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError>;
     /// Context Vault pushes, newest first, of one day and/or one status or of all.
     async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError>;
+
+    /// Stores imported records ([`WriteMode::InsertOnly`]: a call seen again keeps the
+    /// larger token total) and upserts the cursors that cover them, in one transaction:
+    /// records and cursors are committed together or not at all.
+    async fn write_import(
+        &self,
+        records: Vec<UsageRecord>,
+        cursors: &[ImportCursor],
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// Every cursor of one importer.
+    async fn import_cursors(&self, importer: &str) -> Result<Vec<ImportCursor>, StoreError>;
+    /// Saves an import run: inserts it when `id` is 0, else updates it. Returns its id.
+    async fn save_import_run(&self, run: &ImportRun) -> Result<i64, StoreError>;
+    /// The latest run of every (importer, root), newest first.
+    async fn latest_import_runs(&self) -> Result<Vec<ImportRun>, StoreError>;
 
     /// Keyset pagination over [`Store::list_usage`]'s order (newest first) for exports:
     /// at most `query.limit` records matching `query` (range and filters; `offset` is

@@ -24,6 +24,19 @@ pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, exter
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
     $31, $32, $33, $34, $35, $35) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
+/// Inserts or moves one import cursor (migration 0006).
+pub(crate) const UPSERT_IMPORT_CURSOR: &str = "INSERT INTO import_cursors (importer, location, \
+    identity, size, position, state, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+    ON CONFLICT (importer, location) DO UPDATE SET identity = excluded.identity, \
+    size = excluded.size, position = excluded.position, state = excluded.state, \
+    updated_at_ms = excluded.updated_at_ms";
+
+/// What decides which of two versions of one imported call is kept: every token.
+pub(crate) fn import_weight(record: &UsageRecord) -> i64 {
+    let t = &record.tokens;
+    t.input + t.output + t.cache_read + t.cache_write_5m + t.cache_write_1h
+}
+
 /// `$a, $b, …` placeholders for `rows` rows of `width` binds each; a row's last
 /// bind may be repeated (`repeat_last`) for a column pair that takes one value.
 fn values_list(rows: usize, width: usize, repeat_last: bool) -> String {

@@ -99,6 +99,7 @@ macro_rules! impl_sql_store {
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 mode: $crate::store::WriteMode,
                 defer: bool,
+                cursors: &[$crate::store::ImportCursor],
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
                 use std::collections::HashMap;
                 use sqlx::Row;
@@ -161,14 +162,18 @@ macro_rules! impl_sql_store {
                     let existing = stored.get(&key).cloned().ok_or_else(|| {
                         StoreError::Corrupt(format!("record {} vanished during the write", record.external_id))
                     })?;
+                    // An imported call seen again keeps the version with more tokens.
+                    let keep_larger = mode == WriteMode::InsertOnly
+                        && record.source == $crate::domain::usage::Source::Import;
                     let unchanged = match mode {
+                        _ if keep_larger => import_weight(&existing) >= import_weight(record),
                         WriteMode::InsertOnly => existing.raw == record.raw,
                         WriteMode::Upsert => same_content(&existing, record),
                     };
                     if unchanged {
                         *record = existing;
                         statuses[index] = Some(WriteStatus::Unchanged);
-                    } else if mode == WriteMode::InsertOnly {
+                    } else if mode == WriteMode::InsertOnly && !keep_larger {
                         return Err(StoreError::Conflict { index, external_id: record.external_id.clone() });
                     } else {
                         record.id = existing.id;
@@ -188,6 +193,18 @@ macro_rules! impl_sql_store {
                     Self::append_pending(&mut *tx, deltas).await?;
                 } else {
                     Self::apply_deltas(&mut *tx, deltas).await?;
+                }
+                for cursor in cursors {
+                    sqlx::query(UPSERT_IMPORT_CURSOR)
+                        .bind(&cursor.importer)
+                        .bind(&cursor.location)
+                        .bind(&cursor.identity)
+                        .bind(cursor.size)
+                        .bind(cursor.position)
+                        .bind(&cursor.state)
+                        .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok(records
@@ -322,7 +339,108 @@ macro_rules! impl_sql_store {
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 mode: $crate::store::WriteMode,
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
-                self.write_records(records, mode, false).await
+                self.write_records(records, mode, false, &[]).await
+            }
+
+            async fn write_import(
+                &self,
+                records: Vec<$crate::domain::usage::UsageRecord>,
+                cursors: &[$crate::store::ImportCursor],
+            ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, false, cursors).await
+            }
+
+            async fn import_cursors(&self, importer: &str) -> Result<Vec<$crate::store::ImportCursor>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT importer, location, identity, size, position, state FROM import_cursors WHERE importer = $1",
+                )
+                .bind(importer)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::store::ImportCursor {
+                            importer: row.try_get(0)?,
+                            location: row.try_get(1)?,
+                            identity: row.try_get(2)?,
+                            size: row.try_get(3)?,
+                            position: row.try_get(4)?,
+                            state: row.try_get(5)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn save_import_run(&self, run: &$crate::store::ImportRun) -> Result<i64, $crate::store::StoreError> {
+                let _guard = self.write_guard().await;
+                let sql = if run.id == 0 {
+                    "INSERT INTO import_runs (importer, root, trigger, status, started_at_ms, finished_at_ms, \
+                     files_scanned, lines_read, created, updated, unchanged, skipped, error, duration_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
+                } else {
+                    "UPDATE import_runs SET importer = $1, root = $2, trigger = $3, status = $4, started_at_ms = $5, \
+                     finished_at_ms = $6, files_scanned = $7, lines_read = $8, created = $9, updated = $10, \
+                     unchanged = $11, skipped = $12, error = $13, duration_ms = $14 WHERE id = $15 RETURNING id"
+                };
+                let query = sqlx::query_scalar(sql)
+                    .bind(&run.importer)
+                    .bind(&run.root)
+                    .bind(&run.trigger)
+                    .bind(run.status.as_str())
+                    .bind(run.started_at.timestamp_millis())
+                    .bind(run.finished_at.map(|at| at.timestamp_millis()))
+                    .bind(run.files_scanned)
+                    .bind(run.lines_read)
+                    .bind(run.created)
+                    .bind(run.updated)
+                    .bind(run.unchanged)
+                    .bind(run.skipped)
+                    .bind(&run.error)
+                    .bind(run.duration_ms);
+                let query = if run.id == 0 { query } else { query.bind(run.id) };
+                let id: Option<i64> = query.fetch_optional(&self.pool).await?;
+                id.ok_or($crate::store::StoreError::NotFound)
+            }
+
+            async fn latest_import_runs(&self) -> Result<Vec<$crate::store::ImportRun>, $crate::store::StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, importer, root, trigger, status, started_at_ms, finished_at_ms, files_scanned, \
+                     lines_read, created, updated, unchanged, skipped, error, duration_ms FROM import_runs r \
+                     WHERE id = (SELECT MAX(id) FROM import_runs l WHERE l.importer = r.importer AND l.root = r.root) \
+                     ORDER BY id DESC",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let corrupt = |what: &str| $crate::store::StoreError::Corrupt(format!("import_runs.{what}"));
+                let at = |ms: i64, what: &str| chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(what));
+                rows.iter()
+                    .map(|row| {
+                        let int = |name: &str| row.try_get::<i64, _>(name);
+                        Ok($crate::store::ImportRun {
+                            id: int("id")?,
+                            importer: row.try_get("importer")?,
+                            root: row.try_get("root")?,
+                            trigger: row.try_get("trigger")?,
+                            status: $crate::store::RunStatus::parse(&row.try_get::<String, _>("status")?)
+                                .ok_or_else(|| corrupt("status"))?,
+                            started_at: at(int("started_at_ms")?, "started_at_ms")?,
+                            finished_at: row
+                                .try_get::<Option<i64>, _>("finished_at_ms")?
+                                .map(|ms| at(ms, "finished_at_ms"))
+                                .transpose()?,
+                            files_scanned: int("files_scanned")?,
+                            lines_read: int("lines_read")?,
+                            created: int("created")?,
+                            updated: int("updated")?,
+                            unchanged: int("unchanged")?,
+                            skipped: int("skipped")?,
+                            error: row.try_get("error")?,
+                            duration_ms: row.try_get("duration_ms")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn write_usage_deferred(
@@ -336,7 +454,7 @@ macro_rules! impl_sql_store {
                         .map(|record| $crate::store::WriteOutcome { status: $crate::store::WriteStatus::Created, record })
                         .collect());
                 }
-                self.write_records(records, $crate::store::WriteMode::InsertOnly, true).await
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, true, &[]).await
             }
 
             async fn fold_pending_rollups(&self) -> Result<u64, $crate::store::StoreError> {

@@ -1,0 +1,652 @@
+//! One import pass over a set of roots: find the transcripts, read each from its
+//! cursor, and commit its calls with the cursor that covers them.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::claude::{self, FileContext};
+use super::files::{self, LineReader, Plan};
+use super::openclaw::{self, SessionIndex, State, Transcript};
+use super::openclaw_store::AgentStore;
+use super::sink::{CommitError, Sink};
+use super::{Dedupe, ImportReport, Importer, LineOutcome, PathError, Skip};
+use crate::store::{ImportCursor, ImportRun, RunStatus};
+
+/// Calls committed per transaction (one cursor move each) while a file is read.
+const COMMIT_EVERY: usize = 5_000;
+
+/// Events read per query from an OpenClaw SQLite session.
+const EVENT_PAGE: i64 = 2_000;
+
+/// What to import, and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub importer: Importer,
+    pub roots: Vec<String>,
+    /// A main-session turn whose prompt contains this (case-insensitive) is a heartbeat.
+    pub heartbeat_pattern: String,
+    /// `cli`, `watch` or `serve` (the run log's trigger).
+    pub trigger: String,
+}
+
+/// Runs one import pass; never fails as a whole (errors are in the report).
+pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportReport {
+    let clock = Instant::now();
+    let mut pass = Pass {
+        sink,
+        importer: options.importer,
+        report: ImportReport {
+            importer: options.importer.as_str().into(),
+            roots: options.roots.clone(),
+            ..ImportReport::default()
+        },
+        cursors: HashMap::new(),
+        dedupe: Dedupe::default(),
+        heartbeat_pattern: options.heartbeat_pattern.trim().to_lowercase(),
+        stopped: false,
+    };
+    match sink.cursors(options.importer).await {
+        Ok(cursors) => pass.cursors = cursors,
+        Err(err) => {
+            pass.report.errors.push(PathError {
+                path: "(cursors)".into(),
+                error: err,
+            });
+            pass.report.duration_ms = clock.elapsed().as_millis() as u64;
+            return pass.report;
+        }
+    }
+    for root in &options.roots {
+        let started_at = Utc::now();
+        let root_clock = Instant::now();
+        let before = pass.report.clone();
+        let path = Path::new(root);
+        let readable = std::fs::read_dir(path)
+            .map(|_| ())
+            .map_err(|err| err.to_string());
+        match readable {
+            Err(error) => pass.report.unreadable_roots.push(PathError {
+                path: root.clone(),
+                error,
+            }),
+            Ok(()) => match options.importer {
+                Importer::ClaudeCode => pass.claude_root(path).await,
+                Importer::Openclaw => pass.openclaw_root(path).await,
+            },
+        }
+        pass.log_run(root, &options.trigger, &before, started_at, root_clock)
+            .await;
+        pass.stopped = false;
+    }
+    pass.report.duration_ms = clock.elapsed().as_millis() as u64;
+    pass.report
+}
+
+/// The state of one pass.
+struct Pass<'a> {
+    sink: &'a dyn Sink,
+    importer: Importer,
+    report: ImportReport,
+    cursors: HashMap<String, ImportCursor>,
+    dedupe: Dedupe,
+    heartbeat_pattern: String,
+    /// A commit failed (the database or the remote is down): stop this root.
+    stopped: bool,
+}
+
+/// How a file's lines become calls, and the context saved in its cursor.
+trait LineParser {
+    fn restore(&mut self, state: &str);
+    fn parse(&mut self, text: &str) -> LineOutcome;
+    fn save(&self, line: u64) -> String;
+}
+
+struct ClaudeParser(FileContext);
+
+impl LineParser for ClaudeParser {
+    fn restore(&mut self, _state: &str) {}
+    fn parse(&mut self, text: &str) -> LineOutcome {
+        claude::parse_line(text, &self.0)
+    }
+    fn save(&self, line: u64) -> String {
+        serde_json::json!({ "line": line }).to_string()
+    }
+}
+
+struct OpenclawParser<'i> {
+    agent: String,
+    index: &'i SessionIndex,
+    state: State,
+    pattern: String,
+    fallback_time: Option<DateTime<Utc>>,
+}
+
+impl LineParser for OpenclawParser<'_> {
+    fn restore(&mut self, state: &str) {
+        if let Ok(state) = serde_json::from_str::<State>(state) {
+            self.state = state;
+        }
+    }
+    fn parse(&mut self, text: &str) -> LineOutcome {
+        let meta = self
+            .state
+            .session_id
+            .as_ref()
+            .and_then(|id| self.index.get(id));
+        let transcript = Transcript {
+            agent: &self.agent,
+            meta,
+            heartbeat_pattern: &self.pattern,
+            fallback_time: self.fallback_time,
+        };
+        openclaw::parse_line(text, &mut self.state, &transcript)
+    }
+    fn save(&self, line: u64) -> String {
+        let mut state = self.state.clone();
+        state.line = line;
+        serde_json::to_string(&state).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+impl Pass<'_> {
+    async fn claude_root(&mut self, root: &Path) {
+        let (base, paths, errors) = claude::files(root);
+        self.walk_errors(errors);
+        for path in paths {
+            if self.stopped {
+                break;
+            }
+            let mut parser = ClaudeParser(claude::context(&base, &path));
+            self.import_file(&path, &mut parser).await;
+        }
+    }
+
+    async fn openclaw_root(&mut self, root: &Path) {
+        let agents = root.join("agents");
+        let mut agent_dirs: Vec<_> = match std::fs::read_dir(&agents) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(err) => {
+                self.report.errors.push(PathError {
+                    path: agents.display().to_string(),
+                    error: err.to_string(),
+                });
+                Vec::new()
+            }
+        };
+        agent_dirs.sort();
+        for dir in agent_dirs {
+            if self.stopped {
+                break;
+            }
+            let agent = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut index = SessionIndex::new();
+            // The SQLite store first: its rows win over a migrated JSONL left on disk.
+            let store_path = dir.join("agent").join("openclaw-agent.sqlite");
+            if store_path.is_file() {
+                self.openclaw_store(&agent, &store_path, &mut index).await;
+            }
+            let sessions_json = dir.join("sessions").join("sessions.json");
+            if let Err(error) = openclaw::read_sessions_json(&sessions_json, &mut index) {
+                self.report.errors.push(PathError {
+                    path: sessions_json.display().to_string(),
+                    error,
+                });
+            }
+            let (paths, errors) = files::walk(&dir, &|path| is_transcript(path));
+            self.walk_errors(errors);
+            for path in paths {
+                if self.stopped {
+                    break;
+                }
+                let fallback_time = std::fs::metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .map(DateTime::<Utc>::from);
+                let mut parser = OpenclawParser {
+                    agent: agent.clone(),
+                    index: &index,
+                    state: State {
+                        session_id: Some(session_id_of(&path)),
+                        ..State::default()
+                    },
+                    pattern: self.heartbeat_pattern.clone(),
+                    fallback_time,
+                };
+                self.import_file(&path, &mut parser).await;
+            }
+        }
+    }
+
+    /// Imports every session of one agent's SQLite store (a session is one cursor).
+    async fn openclaw_store(&mut self, agent: &str, path: &Path, index: &mut SessionIndex) {
+        let location = path.display().to_string();
+        let store = match AgentStore::open(path).await {
+            Ok(store) => store,
+            Err(error) => {
+                self.report.errors.push(PathError {
+                    path: location,
+                    error,
+                });
+                return;
+            }
+        };
+        if let Err(error) = store.read_index(index).await {
+            self.report.errors.push(PathError {
+                path: location.clone(),
+                error,
+            });
+        }
+        let sessions = match store.sessions().await {
+            Ok(sessions) => sessions,
+            Err(error) => {
+                self.report.errors.push(PathError {
+                    path: location,
+                    error,
+                });
+                store.close().await;
+                return;
+            }
+        };
+        for (session_id, max_seq) in sessions {
+            if self.stopped {
+                break;
+            }
+            self.report.files_scanned += 1;
+            let session_location = format!("{location}#{session_id}");
+            let cursor = self.cursors.get(&session_location);
+            let mut parser = OpenclawParser {
+                agent: agent.to_string(),
+                index: &*index,
+                state: State {
+                    session_id: Some(session_id.clone()),
+                    ..State::default()
+                },
+                pattern: self.heartbeat_pattern.clone(),
+                fallback_time: None,
+            };
+            let (mut after, mut line) = match cursor {
+                Some(c) if c.size == max_seq => {
+                    self.report.files_unchanged += 1;
+                    continue;
+                }
+                Some(c) if c.size < max_seq && c.position <= max_seq => {
+                    parser.restore(&c.state);
+                    (c.position, parser.state.line)
+                }
+                Some(_) => {
+                    self.report.files_restarted += 1;
+                    (i64::MIN, 0)
+                }
+                None => (i64::MIN, 0),
+            };
+            let mut events = Vec::new();
+            loop {
+                let rows = match store.events(&session_id, after, EVENT_PAGE).await {
+                    Ok(rows) => rows,
+                    Err(error) => {
+                        self.report.errors.push(PathError {
+                            path: session_location.clone(),
+                            error,
+                        });
+                        break;
+                    }
+                };
+                let Some(last) = rows.last() else { break };
+                let page_end = last.seq;
+                for row in rows {
+                    self.report.lines_read += 1;
+                    line += 1;
+                    let place = format!("{session_location}:seq {}", row.seq);
+                    parser.fallback_time =
+                        row.created_at_ms.and_then(DateTime::from_timestamp_millis);
+                    match row.json {
+                        Ok(text) => {
+                            let outcome = parser.parse(&text);
+                            self.take(outcome, &place, &mut events);
+                        }
+                        Err(error) => {
+                            self.report
+                                .skip(Skip::BadField("event_zstd"), || place.clone());
+                            tracing::debug!(%error, %place, "undecodable event");
+                        }
+                    }
+                }
+                after = page_end;
+                if events.len() >= COMMIT_EVERY || after >= max_seq {
+                    let cursor = ImportCursor {
+                        importer: self.importer.as_str().into(),
+                        location: session_location.clone(),
+                        identity: "sqlite:seq".into(),
+                        size: if after >= max_seq { max_seq } else { after },
+                        position: after,
+                        state: parser.save(line),
+                    };
+                    if !self.commit(&mut events, cursor, &session_location).await {
+                        break;
+                    }
+                }
+            }
+        }
+        store.close().await;
+    }
+
+    /// Reads one file from its cursor, committing calls and cursor together.
+    async fn import_file(&mut self, path: &Path, parser: &mut dyn LineParser) {
+        self.report.files_scanned += 1;
+        let location = path.display().to_string();
+        let opened = File::open(path).and_then(|mut file| {
+            let meta = file.metadata()?;
+            let plan = files::plan(&mut file, &meta, self.cursors.get(&location))?;
+            Ok((file, meta, plan))
+        });
+        let (mut file, meta, plan) = match opened {
+            Ok(opened) => opened,
+            Err(err) => {
+                self.report.errors.push(PathError {
+                    path: location,
+                    error: err.to_string(),
+                });
+                return;
+            }
+        };
+        let compressed = path.extension().is_some_and(|e| e == "zst");
+        let (position, line) = match plan {
+            Plan::Unchanged => {
+                self.report.files_unchanged += 1;
+                return;
+            }
+            Plan::Resume { .. } if compressed => {
+                self.report.files_restarted += 1;
+                (0, 0)
+            }
+            Plan::Resume {
+                position,
+                state,
+                line,
+            } => {
+                parser.restore(&state);
+                (position, line)
+            }
+            Plan::FromStart { reason } => {
+                self.report.files_restarted += u64::from(reason != "new");
+                (0, 0)
+            }
+        };
+        let reader = file
+            .try_clone()
+            .and_then(|clone| LineReader::open(clone, path, position, line));
+        let mut reader = match reader {
+            Ok(reader) => reader,
+            Err(err) => {
+                self.report.errors.push(PathError {
+                    path: location,
+                    error: err.to_string(),
+                });
+                return;
+            }
+        };
+        let mut events = Vec::new();
+        let (mut consumed, mut consumed_line, mut read_to) = (position, line, position);
+        let mut failed = None;
+        loop {
+            let next = match reader.next_line() {
+                Ok(next) => next,
+                Err(err) => {
+                    failed = Some(err.to_string());
+                    break;
+                }
+            };
+            let Some(current) = next else { break };
+            self.report.lines_read += 1;
+            read_to = current.end;
+            let (number, end, complete) = (current.number, current.end, current.complete);
+            let place = format!("{location}:{number}");
+            let outcome = match std::str::from_utf8(current.bytes) {
+                Ok(text) if complete => parser.parse(text),
+                // A last line without its newline may still be being written: it counts
+                // when it is already a whole JSON object, but the cursor stays before it.
+                Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+                    parser.parse(text)
+                }
+                Ok(_) => LineOutcome::Nothing,
+                Err(_) if complete => LineOutcome::Skip(Skip::InvalidUtf8),
+                Err(_) => LineOutcome::Nothing,
+            };
+            let with_place = match outcome {
+                LineOutcome::Call(mut call) => {
+                    call.metadata.insert("file".into(), location.clone().into());
+                    call.metadata.insert("line".into(), number.into());
+                    LineOutcome::Call(call)
+                }
+                other => other,
+            };
+            self.take(with_place, &place, &mut events);
+            if complete {
+                consumed = end;
+                consumed_line = number;
+            }
+            if events.len() >= COMMIT_EVERY {
+                // Mid-file: the cursor's size is where it stands, so a crash resumes here.
+                let cursor = self.file_cursor(
+                    &location,
+                    &mut file,
+                    consumed,
+                    consumed as i64,
+                    parser.save(consumed_line),
+                );
+                if !self.commit(&mut events, cursor, &location).await {
+                    return;
+                }
+            }
+        }
+        if let Some(error) = failed {
+            self.report.errors.push(PathError {
+                path: location.clone(),
+                error,
+            });
+        }
+        let size = if compressed {
+            meta.len()
+        } else {
+            read_to.max(meta.len())
+        };
+        let position = if compressed { meta.len() } else { consumed };
+        let cursor = self.file_cursor(
+            &location,
+            &mut file,
+            position,
+            size as i64,
+            parser.save(consumed_line),
+        );
+        self.commit(&mut events, cursor, &location).await;
+    }
+
+    fn file_cursor(
+        &self,
+        location: &str,
+        file: &mut File,
+        position: u64,
+        size: i64,
+        state: String,
+    ) -> ImportCursor {
+        let identity = file
+            .metadata()
+            .and_then(|meta| files::identity(file, &meta, position))
+            .unwrap_or_default();
+        ImportCursor {
+            importer: self.importer.as_str().into(),
+            location: location.into(),
+            identity,
+            size,
+            position: position as i64,
+            state,
+        }
+    }
+
+    /// Counts a parser outcome and queues its call when the run has not seen it.
+    fn take(&mut self, outcome: LineOutcome, place: &str, events: &mut Vec<Value>) {
+        match outcome {
+            LineOutcome::Call(call) => {
+                self.report.calls += 1;
+                match self.dedupe.admit(&call) {
+                    Ok(()) => events.push(call.to_event(self.importer)),
+                    Err(skip) => self.report.skip(skip, || place.to_string()),
+                }
+            }
+            LineOutcome::Skip(skip) => self.report.skip(skip, || place.to_string()),
+            LineOutcome::Nothing => {}
+        }
+    }
+
+    /// Commits queued events with `cursor`; refused events are dropped (and counted)
+    /// and the rest committed. False when nothing could be stored (the pass stops).
+    async fn commit(
+        &mut self,
+        events: &mut Vec<Value>,
+        cursor: ImportCursor,
+        location: &str,
+    ) -> bool {
+        let mut batch = std::mem::take(events);
+        for _ in 0..2 {
+            match self.sink.commit(batch.clone(), vec![cursor.clone()]).await {
+                Ok(done) => {
+                    self.report.created += done.created;
+                    self.report.updated += done.updated;
+                    self.report.unchanged += done.unchanged;
+                    self.cursors.insert(cursor.location.clone(), cursor);
+                    return true;
+                }
+                Err(CommitError::Rejected(errors)) => {
+                    let bad: HashSet<usize> = errors.iter().filter_map(|e| e.index).collect();
+                    for error in &errors {
+                        let at = error
+                            .index
+                            .and_then(|i| batch.get(i))
+                            .and_then(|event| event.get("metadata"))
+                            .map(|m| {
+                                let file =
+                                    m.get("file").and_then(Value::as_str).unwrap_or(location);
+                                match m.get("line").and_then(Value::as_u64) {
+                                    Some(line) => format!("{file}:{line}"),
+                                    None => file.to_string(),
+                                }
+                            })
+                            .unwrap_or_else(|| location.to_string());
+                        self.report.skip(Skip::Rejected, || {
+                            format!("{at}: {} {}", error.field, error.message)
+                        });
+                    }
+                    if bad.is_empty() {
+                        break;
+                    }
+                    batch = batch
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !bad.contains(i))
+                        .map(|(_, event)| event)
+                        .collect();
+                }
+                Err(CommitError::Failed(error)) => {
+                    self.report.errors.push(PathError {
+                        path: location.into(),
+                        error,
+                    });
+                    self.stopped = true;
+                    return false;
+                }
+            }
+        }
+        self.report.errors.push(PathError {
+            path: location.into(),
+            error: "the tracker refused the batch".into(),
+        });
+        self.stopped = true;
+        false
+    }
+
+    fn walk_errors(&mut self, errors: Vec<(std::path::PathBuf, String)>) {
+        for (path, error) in errors {
+            self.report.errors.push(PathError {
+                path: path.display().to_string(),
+                error,
+            });
+        }
+    }
+
+    /// Logs this root's part of the run (local database only).
+    async fn log_run(
+        &self,
+        root: &str,
+        trigger: &str,
+        before: &ImportReport,
+        started_at: DateTime<Utc>,
+        clock: Instant,
+    ) {
+        let Some(ledger) = self.sink.ledger() else {
+            return;
+        };
+        let now = &self.report;
+        let unreadable = now.unreadable_roots.len() > before.unreadable_roots.len();
+        let errors: Vec<String> = now.errors[before.errors.len()..]
+            .iter()
+            .chain(now.unreadable_roots[before.unreadable_roots.len()..].iter())
+            .map(|e| format!("{}: {}", e.path, e.error))
+            .collect();
+        let run = ImportRun {
+            id: 0,
+            importer: self.importer.as_str().into(),
+            root: root.into(),
+            trigger: trigger.into(),
+            status: if unreadable || self.stopped {
+                RunStatus::Failed
+            } else {
+                RunStatus::Succeeded
+            },
+            started_at,
+            finished_at: Some(Utc::now()),
+            files_scanned: (now.files_scanned - before.files_scanned) as i64,
+            lines_read: (now.lines_read - before.lines_read) as i64,
+            created: (now.created - before.created) as i64,
+            updated: (now.updated - before.updated) as i64,
+            unchanged: (now.unchanged - before.unchanged) as i64,
+            skipped: (now.skipped_lines() - before.skipped_lines()) as i64,
+            error: (!errors.is_empty()).then(|| errors.join("; ").chars().take(2_000).collect()),
+            duration_ms: Some(clock.elapsed().as_millis() as i64),
+        };
+        if let Err(err) = ledger.store().save_import_run(&run).await {
+            tracing::warn!(error = %err, root, "could not log the import run");
+        }
+    }
+}
+
+/// `*.jsonl`, `*.jsonl.reset.<ts>` and `*.jsonl.deleted.<ts>[.zst]` transcripts.
+fn is_transcript(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with(".jsonl") || name.contains(".jsonl.reset.") || name.contains(".jsonl.deleted.")
+}
+
+/// The session id a transcript's name gives: the part before `.jsonl` (and before
+/// `-topic-<thread>`). The header line, when present, says it again.
+fn session_id_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.split(".jsonl").next().unwrap_or(&name);
+    stem.split("-topic-").next().unwrap_or(stem).to_string()
+}

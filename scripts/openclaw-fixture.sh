@@ -155,6 +155,10 @@ run_turn long agent:main:main 0 "" "LONGANSWER fixture turn: write a long answer
 
 cleanup
 fake_pid=""
+if [ -s "$out/logs/fake.stderr" ]; then
+  tail -n 20 "$out/logs/fake.stderr" >&2
+  die "the fake wrote errors (logs/fake.stderr)"
+fi
 
 # --- read the store back, cross-check with the fake's log, write expected.json ----------
 step "reading back the SQLite store"

@@ -13,20 +13,23 @@ arrival order, counting every answered messages request) gets:
   cache_read      200 * n
   cache_creation  10 * n, of which ephemeral_1h 3 * n and ephemeral_5m 7 * n
 
-The answer text is a text of at least 12 KB when this turn's user messages (those after the
-last assistant message) contain LONGANSWER, "HEARTBEAT_OK" when they contain HEARTBEAT, and
-"Fake answer <n>: acknowledged." otherwise. With
-"stream": true the answer is the SSE event sequence (message_start, ping,
-content_block_start/delta.../stop, message_delta, message_stop); otherwise one JSON message.
+The answer text is at least 12 KB long when this turn's user messages (those after the last
+assistant message) contain LONGANSWER, "HEARTBEAT_OK" when they contain HEARTBEAT, and
+"Fake answer <n>: acknowledged." otherwise. With "stream": true (what OpenClaw sends) the
+answer is the SSE event sequence message_start (full usage, output_tokens 1),
+content_block_start, ping, content_block_delta (2 KB chunks), content_block_stop,
+message_delta (stop_reason end_turn; input, cache and final output tokens), message_stop;
+otherwise one JSON message.
 
 One JSON line per answered request is appended to the log (flushed at once): n, id, model,
 stream, probe, usage, max_tokens, the number of messages and tools, the first user text of
-the request and this turn's prompt (turn_user_text; both clipped), heartbeat/long flags, the
-answer's length, and the request's metadata. A request is a "probe" when
-it has no tools and max_tokens <= 16 or its only message is a short one-word user text: a
-connectivity check rather than an agent turn. Other requests (count_tokens, GET) are answered
-with small fixed bodies and logged with "kind" set. --dump-dir writes each request body as
-<n>.json there (for debugging the harness).
+the request and this turn's prompt (turn_user_text; both clipped; OpenClaw prefixes the
+prompt with a time stamp), heartbeat/long flags, the answer's length, the request's
+metadata and its headers (less the credentials). A request is a "probe" when it has no
+tools and max_tokens <= 16, or its only message is a one-word user text: a connectivity
+check rather than an agent turn (openclaw 2026.9.6 sent none in `agent --local`). Other
+requests (count_tokens, GET, unknown paths) get small fixed bodies and are logged with their
+"kind". --dump-dir writes each messages request body as <n>.json (for debugging).
 """
 import argparse
 import json

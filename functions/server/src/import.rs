@@ -49,9 +49,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let config = Config::load().await.context("configuration")?;
     let sink: Box<dyn Sink> = match &args.to {
         Some(url) => {
+            // `.env` was read by Config::load, after the arguments were parsed.
             let key = args
                 .api_key
                 .clone()
+                .or_else(|| std::env::var("COST_TRACKER_API_KEY").ok())
                 .filter(|k| !k.trim().is_empty())
                 .context(
                     "--to needs the remote tracker's key: --api-key or COST_TRACKER_API_KEY",

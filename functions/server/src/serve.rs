@@ -40,6 +40,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%address, backend = state.store().backend(), "serving");
     schedule_collection(&state);
     schedule_cv_sync(&state);
+    schedule_import(&state);
     axum::serve(listener, shared::http::router(state))
         .with_graceful_shutdown(shutdown())
         .await
@@ -114,6 +115,58 @@ fn schedule_cv_sync(state: &shared::http::AppState) {
             let now = chrono::Utc::now();
             let wait = (next_daily_run(now, tz) - now).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
+        }
+    });
+}
+
+/// Imports the transcripts under `IMPORT_OPENCLAW_ROOTS` / `IMPORT_CLAUDE_CODE_ROOTS`
+/// at start-up and then every `IMPORT_INTERVAL_SECONDS`, in the background; one log
+/// line and nothing else when neither is set.
+fn schedule_import(state: &shared::http::AppState) {
+    use shared::import::sink::LedgerSink;
+    use shared::import::{import_once, ImportOptions, Importer};
+    let config = &state.config;
+    let jobs: Vec<ImportOptions> = [
+        (Importer::Openclaw, &config.import_openclaw_roots),
+        (Importer::ClaudeCode, &config.import_claude_code_roots),
+    ]
+    .into_iter()
+    .filter(|(_, roots)| !roots.is_empty())
+    .map(|(importer, roots)| ImportOptions {
+        importer,
+        roots: roots.clone(),
+        heartbeat_pattern: config.import_heartbeat_pattern.clone(),
+        trigger: "serve".into(),
+    })
+    .collect();
+    if jobs.is_empty() {
+        tracing::info!(
+            "transcript import off: set IMPORT_OPENCLAW_ROOTS and/or IMPORT_CLAUDE_CODE_ROOTS"
+        );
+        return;
+    }
+    let seconds = config.import_interval_seconds.max(1);
+    tracing::info!(every_seconds = seconds, "transcript import scheduled");
+    let sink = LedgerSink {
+        ledger: state.ledger.clone(),
+    };
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            for job in &jobs {
+                let report = import_once(&sink, job).await;
+                if report.found_something() || !report.unreadable_roots.is_empty() {
+                    tracing::info!(
+                        importer = %report.importer,
+                        created = report.created,
+                        updated = report.updated,
+                        errors = report.errors.len() + report.unreadable_roots.len(),
+                        "transcript import"
+                    );
+                }
+            }
         }
     });
 }

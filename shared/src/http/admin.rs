@@ -337,7 +337,7 @@ async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
     get,
     path = "/admin/status",
     tag = "admin",
-    responses((status = 200, description = "Collection per provider, Context Vault sync, unpriced models", body = Status))
+    responses((status = 200, description = "Collection per provider, Context Vault sync, the last transcript import of each root, unpriced models", body = Status))
 )]
 pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     use crate::collect::Provider;
@@ -359,6 +359,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         },
         "recent_runs": state.store().recent_runs(None, 10).await?,
         "context_vault": context_vault_status(&state).await?,
+        "imports": state.store().latest_import_runs().await?,
         "unpriced_models": unpriced,
     })))
 }

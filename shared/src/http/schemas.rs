@@ -194,6 +194,9 @@ pub struct Status {
     #[schema(value_type = Vec<Object>)]
     recent_runs: Vec<serde_json::Value>,
     context_vault: VaultStatus,
+    /// The last transcript import of each (importer, root).
+    #[schema(value_type = Vec<Object>)]
+    imports: Vec<serde_json::Value>,
     unpriced_models: Vec<UnpricedUsage>,
 }
 

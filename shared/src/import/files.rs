@@ -239,7 +239,7 @@ mod tests {
         std::fs::write(&path, b"{\"a\":1}").unwrap();
         let grown = cursor_for(&path, 7, 0);
         std::fs::write(&path, b"{").unwrap();
-        assert_eq!(plan_now(&grown), Plan::FromStart { reason: "replaced" });
+        assert_eq!(plan_now(&grown), Plan::FromStart { reason: "shrank" });
 
         std::fs::write(&path, b"x\r\ny\npartial").unwrap();
         let mut reader = LineReader::open(File::open(&path).unwrap(), &path, 0, 0).unwrap();

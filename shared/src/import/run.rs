@@ -344,7 +344,7 @@ impl Pass<'_> {
     }
 
     /// Reads one file from its cursor, committing calls and cursor together.
-    async fn import_file(&mut self, path: &Path, parser: &mut dyn LineParser) {
+    async fn import_file(&mut self, path: &Path, parser: &mut (dyn LineParser + Send)) {
         self.report.files_scanned += 1;
         let location = path.display().to_string();
         let opened = File::open(path).and_then(|mut file| {
@@ -415,6 +415,12 @@ impl Pass<'_> {
             let (number, end, complete) = (current.number, current.end, current.complete);
             let place = format!("{location}:{number}");
             let outcome = match std::str::from_utf8(current.bytes) {
+                Ok(text) if text.trim().is_empty() => LineOutcome::Nothing,
+                // The parsers look only at lines that may hold a call; anything that is
+                // not even shaped like a JSON object is reported here.
+                Ok(text) if complete && !looks_like_object(text) => {
+                    LineOutcome::Skip(Skip::MalformedJson)
+                }
                 Ok(text) if complete => parser.parse(text),
                 // A last line without its newline may still be being written: it counts
                 // when it is already a whole JSON object, but the cursor stays before it.
@@ -630,6 +636,11 @@ impl Pass<'_> {
             tracing::warn!(error = %err, root, "could not log the import run");
         }
     }
+}
+
+fn looks_like_object(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with('{') && text.ends_with('}')
 }
 
 /// `*.jsonl`, `*.jsonl.reset.<ts>` and `*.jsonl.deleted.<ts>[.zst]` transcripts.

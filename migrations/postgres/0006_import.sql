@@ -43,3 +43,13 @@ CREATE TABLE import_runs (
 );
 
 CREATE INDEX import_runs_root ON import_runs (importer, root, id DESC);
+
+-- Claude Code main-thread calls by message id, per session: a sidechain line that replays
+-- one of them in a later run (same message id, another request id) counts once.
+CREATE TABLE import_message_claims (
+    importer     TEXT    NOT NULL,
+    session_id   TEXT    NOT NULL,
+    message_id   TEXT    NOT NULL,
+    external_id  TEXT    NOT NULL,
+    PRIMARY KEY (importer, session_id, message_id)
+);

@@ -297,19 +297,20 @@ impl Ledger {
             .map_err(|_| StoreError::Corrupt("the group-commit writer stopped".into()))?
     }
 
-    /// Resolves and stores imported calls with the cursors that cover them, in one
-    /// transaction (a call seen again keeps the larger token total).
+    /// Resolves and stores imported calls with the cursors that cover them and their
+    /// message claims, in one transaction (a call seen again keeps the larger token total).
     pub async fn ingest_import(
         &self,
         batch: Vec<NewUsage>,
         cursors: &[crate::store::ImportCursor],
+        claims: &[crate::store::MessageClaim],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let rules = self.rules().await?;
         let records: Vec<UsageRecord> = batch
             .into_iter()
             .map(|new| self.resolve(new, &rules))
             .collect();
-        self.store.write_import(records, cursors).await
+        self.store.write_import(records, cursors, claims).await
     }
 
     /// Re-applies the current rules to every rule-attributed record.

@@ -846,3 +846,52 @@ async fn serve_imports_on_its_schedule_and_status_shows_each_root() {
         "the last run of the one root: {status}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sidechain_replay_of_an_earlier_runs_call_counts_once() {
+    for store in both_stores().await {
+        let backend = store.backend;
+        let root = temp_dir("replay");
+        let session = root.join("projects/-home-u-app/sess-1");
+        std::fs::create_dir_all(session.join("subagents")).unwrap();
+        let parent = root.join("projects/-home-u-app/sess-1.jsonl");
+        append(
+            &parent,
+            &claude_line("msg_parent", Some("req_1"), "2026-11-20T09:00:00Z", 40),
+        );
+        import_into(&store, "claude-code", &root).await;
+
+        // Later: a side question replays the parent call (same message id, a new
+        // request id, sidechain) and asks one call of its own.
+        let side = session.join("subagents/agent-btw.jsonl");
+        let mut replay: Value = serde_json::from_str(&claude_line(
+            "msg_parent",
+            Some("req_2"),
+            "2026-11-20T09:10:00Z",
+            40,
+        ))
+        .unwrap();
+        replay["isSidechain"] = json!(true);
+        let mut own: Value = serde_json::from_str(&claude_line(
+            "msg_side",
+            Some("req_3"),
+            "2026-11-20T09:10:05Z",
+            3,
+        ))
+        .unwrap();
+        own["isSidechain"] = json!(true);
+        append(&side, &format!("{replay}\n{own}\n"));
+        let second = import_into(&store, "claude-code", &root).await;
+        assert_eq!(
+            second["skipped"]["sidechain_replay"]["count"], 1,
+            "{backend}: {second}"
+        );
+        assert_eq!(
+            second["created"], 1,
+            "{backend}: the side question's own call counts"
+        );
+        let types = by(&store, Dimension::SessionType).await;
+        assert_eq!(types["main"], (1, 10, 40, 0, 100), "{backend}");
+        assert_eq!(types["subagent"], (1, 10, 3, 0, 100), "{backend}");
+    }
+}

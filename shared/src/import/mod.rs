@@ -277,9 +277,27 @@ pub struct Dedupe {
     weights: HashMap<String, i64>,
     /// message id → whether a non-sidechain call had it.
     messages: HashMap<String, bool>,
+    /// Sessions whose earlier runs' claims are loaded into `messages`.
+    sessions: std::collections::HashSet<String>,
 }
 
 impl Dedupe {
+    /// The session whose stored claims must be loaded before `call` is admitted: a
+    /// sidechain call may replay a main-thread call imported in an earlier run.
+    pub fn session_to_load(&self, call: &Call) -> Option<String> {
+        let session = call.session_id.as_ref()?;
+        (call.sidechain && call.message_id.is_some() && !self.sessions.contains(session))
+            .then(|| session.clone())
+    }
+
+    /// Records the message ids main-thread calls claimed in `session` in earlier runs.
+    pub fn claimed(&mut self, session: String, message_ids: Vec<String>) {
+        for id in message_ids {
+            self.messages.insert(id, true);
+        }
+        self.sessions.insert(session);
+    }
+
     /// Whether `call` should be stored, or why not.
     pub fn admit(&mut self, call: &Call) -> Result<(), Skip> {
         if let Some(message) = &call.message_id {

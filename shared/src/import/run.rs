@@ -15,7 +15,7 @@ use super::openclaw::{self, SessionIndex, State, Transcript};
 use super::openclaw_store::AgentStore;
 use super::sink::{CommitError, Sink};
 use super::{Dedupe, ImportReport, Importer, LineOutcome, PathError, Skip};
-use crate::store::{ImportCursor, ImportRun, RunStatus};
+use crate::store::{ImportCursor, ImportRun, MessageClaim, RunStatus};
 
 /// Calls committed per transaction (one cursor move each) while a file is read.
 const COMMIT_EVERY: usize = 5_000;
@@ -97,6 +97,20 @@ struct Pass<'a> {
     heartbeat_pattern: String,
     /// A commit failed (the database or the remote is down): stop this root.
     stopped: bool,
+}
+
+/// Calls waiting for a commit: their events, and the message claim of each
+/// main-thread Claude Code call.
+#[derive(Default)]
+struct Queue {
+    events: Vec<Value>,
+    claims: Vec<Option<MessageClaim>>,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.events.len()
+    }
 }
 
 /// How a file's lines become calls, and the context saved in its cursor.
@@ -292,7 +306,7 @@ impl Pass<'_> {
                 }
                 None => (i64::MIN, 0),
             };
-            let mut events = Vec::new();
+            let mut events = Queue::default();
             loop {
                 let rows = match store.events(&session_id, after, EVENT_PAGE).await {
                     Ok(rows) => rows,
@@ -315,7 +329,7 @@ impl Pass<'_> {
                     match row.json {
                         Ok(text) => {
                             let outcome = parser.parse(&text);
-                            self.take(outcome, &place, &mut events);
+                            self.take(outcome, &place, &mut events).await;
                         }
                         Err(error) => {
                             self.report
@@ -398,7 +412,7 @@ impl Pass<'_> {
                 return;
             }
         };
-        let mut events = Vec::new();
+        let mut events = Queue::default();
         let (mut consumed, mut consumed_line, mut read_to) = (position, line, position);
         let mut failed = None;
         loop {
@@ -439,7 +453,7 @@ impl Pass<'_> {
                 }
                 other => other,
             };
-            self.take(with_place, &place, &mut events);
+            self.take(with_place, &place, &mut events).await;
             if complete {
                 consumed = end;
                 consumed_line = number;
@@ -503,12 +517,37 @@ impl Pass<'_> {
     }
 
     /// Counts a parser outcome and queues its call when the run has not seen it.
-    fn take(&mut self, outcome: LineOutcome, place: &str, events: &mut Vec<Value>) {
+    async fn take(&mut self, outcome: LineOutcome, place: &str, queue: &mut Queue) {
         match outcome {
             LineOutcome::Call(call) => {
                 self.report.calls += 1;
+                if let Some(session) = self.dedupe.session_to_load(&call) {
+                    match self.sink.message_claims(self.importer, &session).await {
+                        Ok(ids) => self.dedupe.claimed(session, ids),
+                        Err(error) => self.report.errors.push(PathError {
+                            path: place.to_string(),
+                            error,
+                        }),
+                    }
+                }
                 match self.dedupe.admit(&call) {
-                    Ok(()) => events.push(call.to_event(self.importer)),
+                    Ok(()) => {
+                        let claim = match (&call.message_id, &call.session_id) {
+                            (Some(message), Some(session))
+                                if !call.sidechain && self.importer == Importer::ClaudeCode =>
+                            {
+                                Some(MessageClaim {
+                                    importer: self.importer.as_str().into(),
+                                    session_id: session.clone(),
+                                    message_id: message.clone(),
+                                    external_id: call.external_id.clone(),
+                                })
+                            }
+                            _ => None,
+                        };
+                        queue.events.push(call.to_event(self.importer));
+                        queue.claims.push(claim);
+                    }
                     Err(skip) => self.report.skip(skip, || place.to_string()),
                 }
             }
@@ -519,15 +558,18 @@ impl Pass<'_> {
 
     /// Commits queued events with `cursor`; refused events are dropped (and counted)
     /// and the rest committed. False when nothing could be stored (the pass stops).
-    async fn commit(
-        &mut self,
-        events: &mut Vec<Value>,
-        cursor: ImportCursor,
-        location: &str,
-    ) -> bool {
-        let mut batch = std::mem::take(events);
+    async fn commit(&mut self, queue: &mut Queue, cursor: ImportCursor, location: &str) -> bool {
+        let Queue {
+            mut events,
+            mut claims,
+        } = std::mem::take(queue);
         for _ in 0..2 {
-            match self.sink.commit(batch.clone(), vec![cursor.clone()]).await {
+            let claimed: Vec<MessageClaim> = claims.iter().flatten().cloned().collect();
+            match self
+                .sink
+                .commit(events.clone(), vec![cursor.clone()], claimed)
+                .await
+            {
                 Ok(done) => {
                     self.report.created += done.created;
                     self.report.updated += done.updated;
@@ -540,7 +582,7 @@ impl Pass<'_> {
                     for error in &errors {
                         let at = error
                             .index
-                            .and_then(|i| batch.get(i))
+                            .and_then(|i| events.get(i))
                             .and_then(|event| event.get("metadata"))
                             .map(|m| {
                                 let file =
@@ -558,11 +600,18 @@ impl Pass<'_> {
                     if bad.is_empty() {
                         break;
                     }
-                    batch = batch
+                    let keep = |(i, _): &(usize, _)| !bad.contains(i);
+                    events = events
+                        .into_iter()
+                        .enumerate()
+                        .filter(keep)
+                        .map(|(_, e)| e)
+                        .collect();
+                    claims = claims
                         .into_iter()
                         .enumerate()
                         .filter(|(i, _)| !bad.contains(i))
-                        .map(|(_, event)| event)
+                        .map(|(_, c)| c)
                         .collect();
                 }
                 Err(CommitError::Failed(error)) => {

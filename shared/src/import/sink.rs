@@ -13,7 +13,7 @@ use super::Importer;
 use crate::config::Secret;
 use crate::ingest::{parse_events, FieldError};
 use crate::ledger::Ledger;
-use crate::store::{ImportCursor, WriteStatus};
+use crate::store::{ImportCursor, MessageClaim, WriteStatus};
 
 /// What one commit did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,13 +38,23 @@ pub enum CommitError {
 pub trait Sink: Send + Sync {
     /// Every cursor of an importer, by location.
     async fn cursors(&self, importer: Importer) -> Result<HashMap<String, ImportCursor>, String>;
-    /// Stores `events` (push events, `source = import`) and then `cursors`; the
-    /// cursors never move unless the events are stored.
+    /// Stores `events` (push events, `source = import`) and then `cursors` and
+    /// `claims`; the cursors never move unless the events are stored.
     async fn commit(
         &self,
         events: Vec<Value>,
         cursors: Vec<ImportCursor>,
+        claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError>;
+    /// The message ids main-thread calls claimed in a session in earlier runs (none
+    /// for a remote tracker: there replays are recognised within one run only).
+    async fn message_claims(
+        &self,
+        _importer: Importer,
+        _session_id: &str,
+    ) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
     /// Keeps the run log (the local database only).
     fn ledger(&self) -> Option<&Ledger> {
         None
@@ -75,6 +85,7 @@ impl Sink for LedgerSink {
         &self,
         events: Vec<Value>,
         cursors: Vec<ImportCursor>,
+        claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
         let batch = if events.is_empty() {
             Vec::new()
@@ -84,7 +95,7 @@ impl Sink for LedgerSink {
         };
         let outcomes = self
             .ledger
-            .ingest_import(batch, &cursors)
+            .ingest_import(batch, &cursors, &claims)
             .await
             .map_err(|err| CommitError::Failed(err.to_string()))?;
         let mut done = Committed::default();
@@ -100,6 +111,18 @@ impl Sink for LedgerSink {
 
     fn ledger(&self) -> Option<&Ledger> {
         Some(&self.ledger)
+    }
+
+    async fn message_claims(
+        &self,
+        importer: Importer,
+        session_id: &str,
+    ) -> Result<Vec<String>, String> {
+        self.ledger
+            .store()
+            .message_claims(importer.as_str(), session_id)
+            .await
+            .map_err(|err| err.to_string())
     }
 }
 
@@ -313,6 +336,7 @@ impl Sink for RemoteSink {
         &self,
         events: Vec<Value>,
         cursors: Vec<ImportCursor>,
+        _claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
         let mut done = Committed::default();
         let mut offset = 0;

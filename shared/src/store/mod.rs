@@ -169,6 +169,16 @@ pub struct ImportCursor {
     pub state: String,
 }
 
+/// A main-thread call's message id, claimed in its session (Claude Code): a later
+/// sidechain line with the same message id replays it and is not counted again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageClaim {
+    pub importer: String,
+    pub session_id: String,
+    pub message_id: String,
+    pub external_id: String,
+}
+
 /// One importer root's part of an import run, as logged (SPEC §10).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportRun {
@@ -288,13 +298,20 @@ pub trait Store: Send + Sync + 'static {
     async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError>;
 
     /// Stores imported records ([`WriteMode::InsertOnly`]: a call seen again keeps the
-    /// larger token total) and upserts the cursors that cover them, in one transaction:
-    /// records and cursors are committed together or not at all.
+    /// larger token total), upserts the cursors that cover them and adds the message
+    /// claims of their main-thread calls, in one transaction: all or nothing.
     async fn write_import(
         &self,
         records: Vec<UsageRecord>,
         cursors: &[ImportCursor],
+        claims: &[MessageClaim],
     ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// The message ids claimed in one session.
+    async fn message_claims(
+        &self,
+        importer: &str,
+        session_id: &str,
+    ) -> Result<Vec<String>, StoreError>;
     /// Every cursor of one importer.
     async fn import_cursors(&self, importer: &str) -> Result<Vec<ImportCursor>, StoreError>;
     /// Saves an import run: inserts it when `id` is 0, else updates it. Returns its id.

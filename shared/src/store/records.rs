@@ -31,6 +31,11 @@ pub(crate) const UPSERT_IMPORT_CURSOR: &str = "INSERT INTO import_cursors (impor
     size = excluded.size, position = excluded.position, state = excluded.state, \
     updated_at_ms = excluded.updated_at_ms";
 
+/// Claims a main-thread message id in its session (migration 0006); the first claim stays.
+pub(crate) const INSERT_MESSAGE_CLAIM: &str = "INSERT INTO import_message_claims (importer, \
+    session_id, message_id, external_id) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (importer, session_id, message_id) DO NOTHING";
+
 /// What decides which of two versions of one imported call is kept: every token.
 pub(crate) fn import_weight(record: &UsageRecord) -> i64 {
     let t = &record.tokens;

@@ -100,6 +100,7 @@ macro_rules! impl_sql_store {
                 mode: $crate::store::WriteMode,
                 defer: bool,
                 cursors: &[$crate::store::ImportCursor],
+                claims: &[$crate::store::MessageClaim],
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
                 use std::collections::HashMap;
                 use sqlx::Row;
@@ -203,6 +204,15 @@ macro_rules! impl_sql_store {
                         .bind(cursor.position)
                         .bind(&cursor.state)
                         .bind(now_ms)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for claim in claims {
+                    sqlx::query(INSERT_MESSAGE_CLAIM)
+                        .bind(&claim.importer)
+                        .bind(&claim.session_id)
+                        .bind(&claim.message_id)
+                        .bind(&claim.external_id)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -339,15 +349,27 @@ macro_rules! impl_sql_store {
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 mode: $crate::store::WriteMode,
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
-                self.write_records(records, mode, false, &[]).await
+                self.write_records(records, mode, false, &[], &[]).await
             }
 
             async fn write_import(
                 &self,
                 records: Vec<$crate::domain::usage::UsageRecord>,
                 cursors: &[$crate::store::ImportCursor],
+                claims: &[$crate::store::MessageClaim],
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
-                self.write_records(records, $crate::store::WriteMode::InsertOnly, false, cursors).await
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, false, cursors, claims).await
+            }
+
+            async fn message_claims(&self, importer: &str, session_id: &str) -> Result<Vec<String>, $crate::store::StoreError> {
+                let ids = sqlx::query_scalar(
+                    "SELECT message_id FROM import_message_claims WHERE importer = $1 AND session_id = $2",
+                )
+                .bind(importer)
+                .bind(session_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(ids)
             }
 
             async fn import_cursors(&self, importer: &str) -> Result<Vec<$crate::store::ImportCursor>, $crate::store::StoreError> {
@@ -454,7 +476,7 @@ macro_rules! impl_sql_store {
                         .map(|record| $crate::store::WriteOutcome { status: $crate::store::WriteStatus::Created, record })
                         .collect());
                 }
-                self.write_records(records, $crate::store::WriteMode::InsertOnly, true, &[]).await
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, true, &[], &[]).await
             }
 
             async fn fold_pending_rollups(&self) -> Result<u64, $crate::store::StoreError> {

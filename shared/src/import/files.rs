@@ -105,6 +105,15 @@ pub fn plan(
     if size == cursor.size as u64 {
         return Ok(Plan::Unchanged);
     }
+    // A cursor always stands just after a newline: anything else means the file was
+    // rewritten (same beginning, other lines) and is read again from the start.
+    if cursor.position > 0 {
+        let mut before = [0u8; 1];
+        file.seek(SeekFrom::Start(cursor.position as u64 - 1))?;
+        if file.read_exact(&mut before).is_err() || before[0] != b'\n' {
+            return Ok(Plan::FromStart { reason: "replaced" });
+        }
+    }
     let line = serde_json::from_str::<serde_json::Value>(&cursor.state)
         .ok()
         .and_then(|state| state.get("line").and_then(|l| l.as_u64()))
@@ -240,6 +249,24 @@ mod tests {
         let grown = cursor_for(&path, 7, 0);
         std::fs::write(&path, b"{").unwrap();
         assert_eq!(plan_now(&grown), Plan::FromStart { reason: "shrank" });
+
+        // Rewritten with the same first KiB but other lines: the cursor no longer
+        // stands after a newline.
+        let long = format!("{{\"a\":\"{}\"}}\n", "x".repeat(1_500));
+        std::fs::write(&path, &long).unwrap();
+        let at_end = cursor_for(&path, long.len() as u64, long.len() as u64);
+        std::fs::write(
+            &path,
+            format!("{}\"}}\n{{\"b\":1}}\n", &long[..long.len() - 40]),
+        )
+        .unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&[b' '; 64])
+            .unwrap();
+        assert_eq!(plan_now(&at_end), Plan::FromStart { reason: "replaced" });
 
         std::fs::write(&path, b"x\r\ny\npartial").unwrap();
         let mut reader = LineReader::open(File::open(&path).unwrap(), &path, 0, 0).unwrap();

@@ -20,7 +20,7 @@ LAMBDA_DIR := $(CARGO_TARGET_DIR)/lambda
 OFFLINE_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=validate-offline AWS_SECRET_ACCESS_KEY=validate-offline
 
 .PHONY: run test toolchain fmt lint unit postgres build release pytools arm64-target package \
-	check-deploy lint-deploy migrate watch invoke-collector invoke-sync bench bench-micro
+	check-deploy lint-deploy migrate watch invoke-collector invoke-sync bench bench-micro bench-import
 
 ## Serve on sqlite://cost-tracker.db with 30 days of demo usage (idempotent).
 run: toolchain
@@ -104,6 +104,18 @@ invoke-sync: pytools
 bench: toolchain postgres package
 	cargo build --release -p server -p query-api -p collector -p cv-sync -p bench
 	$(CARGO_TARGET_DIR)/release/cost-tracker-bench run
+	$(MAKE) bench-import
+
+## The transcript-import benchmark (issue 12): generates a ~1 GiB Claude Code tree and a
+## ~1 GiB OpenClaw root (bench/import/gen_agent_logs.py), imports each into a fresh SQLite
+## and Postgres database with the release binary, re-runs it unchanged, checks the totals
+## against the generator's ground truth, and runs ccusage 20.0.24 (npm) on the same trees.
+## BENCH_IMPORT_SIZE (default 1G), BENCH_IMPORT_ARGS (e.g. --reuse) pass through.
+BENCH_IMPORT_SIZE ?= 1G
+bench-import: toolchain postgres
+	cargo build --release -p server
+	python3 bench/import/run_import_bench.py --binary $(CARGO_TARGET_DIR)/release/cost-tracker \
+		--workdir $(CARGO_TARGET_DIR)/bench/import --size $(BENCH_IMPORT_SIZE) $(BENCH_IMPORT_ARGS)
 
 ## Micro-benchmarks (criterion) of the hot pure paths: pricing, rule resolution, batch parsing.
 bench-micro: toolchain

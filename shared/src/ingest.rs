@@ -83,6 +83,23 @@ pub fn parse_events(body: &Value, now: DateTime<Utc>) -> Result<Vec<NewUsage>, V
             &format!("at most {MAX_BATCH} events per request"),
         )]);
     }
+    parse_items(items, batched, now)
+}
+
+/// Parses a batch given as a slice (what the transcript importer sends), exactly as
+/// `POST /api/usage` parses an array of at most [`MAX_BATCH`] events.
+pub fn parse_event_slice(
+    items: &[Value],
+    now: DateTime<Utc>,
+) -> Result<Vec<NewUsage>, Vec<FieldError>> {
+    parse_items(items.iter().collect(), true, now)
+}
+
+fn parse_items(
+    items: Vec<&Value>,
+    batched: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewUsage>, Vec<FieldError>> {
     let mut events = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
     for (i, item) in items.into_iter().enumerate() {

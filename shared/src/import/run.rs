@@ -17,7 +17,8 @@ use super::sink::{CommitError, Sink};
 use super::{Dedupe, ImportReport, Importer, LineOutcome, PathError, Skip};
 use crate::store::{ImportCursor, ImportRun, MessageClaim, RunStatus};
 
-/// Calls committed per transaction (one cursor move each) while a file is read.
+/// Calls committed per transaction, with the cursors of every file they come from:
+/// many small files share a transaction (and their rollup deltas are summed once).
 const COMMIT_EVERY: usize = 5_000;
 
 /// Events read per query from an OpenClaw SQLite session.
@@ -47,6 +48,7 @@ pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportRepo
         },
         cursors: HashMap::new(),
         dedupe: Dedupe::default(),
+        queue: Queue::default(),
         heartbeat_pattern: options.heartbeat_pattern.trim().to_lowercase(),
         stopped: false,
     };
@@ -74,14 +76,25 @@ pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportRepo
                 path: root.clone(),
                 error,
             }),
-            Ok(()) => match options.importer {
-                Importer::ClaudeCode => pass.claude_root(path).await,
-                Importer::Openclaw => pass.openclaw_root(path).await,
-            },
+            Ok(()) => {
+                match options.importer {
+                    Importer::ClaudeCode => pass.claude_root(path).await,
+                    Importer::Openclaw => pass.openclaw_root(path).await,
+                }
+                if !pass.stopped {
+                    pass.flush().await;
+                }
+            }
         }
         pass.log_run(root, &options.trigger, &before, started_at, root_clock)
             .await;
         pass.stopped = false;
+    }
+    if let Err(error) = sink.finish().await {
+        pass.report.errors.push(PathError {
+            path: "(rollups)".into(),
+            error,
+        });
     }
     pass.report.duration_ms = clock.elapsed().as_millis() as u64;
     pass.report
@@ -94,6 +107,7 @@ struct Pass<'a> {
     report: ImportReport,
     cursors: HashMap<String, ImportCursor>,
     dedupe: Dedupe,
+    queue: Queue,
     heartbeat_pattern: String,
     /// A commit failed (the database or the remote is down): stop this root.
     stopped: bool,
@@ -101,15 +115,38 @@ struct Pass<'a> {
 
 /// Calls waiting for a commit: their events, and the message claim of each
 /// main-thread Claude Code call.
+/// A call seen again before its commit (a streamed answer is written several times)
+/// replaces its queued version, so it is written once, not inserted then updated.
 #[derive(Default)]
 struct Queue {
     events: Vec<Value>,
     claims: Vec<Option<MessageClaim>>,
+    positions: HashMap<String, usize>,
+    /// The cursors these calls bring files to, by location (the latest of each).
+    cursors: HashMap<String, ImportCursor>,
 }
 
 impl Queue {
     fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// Queues an admitted call (a larger version of a queued one takes its place).
+    fn push(&mut self, external_id: &str, event: Value, claim: Option<MessageClaim>) {
+        match self.positions.get(external_id) {
+            Some(&at) => {
+                self.events[at] = event;
+                if claim.is_some() {
+                    self.claims[at] = claim;
+                }
+            }
+            None => {
+                self.positions
+                    .insert(external_id.to_string(), self.events.len());
+                self.events.push(event);
+                self.claims.push(claim);
+            }
+        }
     }
 }
 
@@ -306,7 +343,6 @@ impl Pass<'_> {
                 }
                 None => (i64::MIN, 0),
             };
-            let mut events = Queue::default();
             loop {
                 let rows = match store.events(&session_id, after, EVENT_PAGE).await {
                     Ok(rows) => rows,
@@ -329,7 +365,7 @@ impl Pass<'_> {
                     match row.json {
                         Ok(text) => {
                             let outcome = parser.parse(&text);
-                            self.take(outcome, &place, &mut events).await;
+                            self.take(outcome, &place).await;
                         }
                         Err(error) => {
                             self.report
@@ -339,18 +375,16 @@ impl Pass<'_> {
                     }
                 }
                 after = page_end;
-                if events.len() >= COMMIT_EVERY || after >= max_seq {
-                    let cursor = ImportCursor {
-                        importer: self.importer.as_str().into(),
-                        location: session_location.clone(),
-                        identity: "sqlite:seq".into(),
-                        size: if after >= max_seq { max_seq } else { after },
-                        position: after,
-                        state: parser.save(line),
-                    };
-                    if !self.commit(&mut events, cursor, &session_location).await {
-                        break;
-                    }
+                let cursor = ImportCursor {
+                    importer: self.importer.as_str().into(),
+                    location: session_location.clone(),
+                    identity: "sqlite:seq".into(),
+                    size: if after >= max_seq { max_seq } else { after },
+                    position: after,
+                    state: parser.save(line),
+                };
+                if !self.advance(cursor).await {
+                    break;
                 }
             }
         }
@@ -412,7 +446,6 @@ impl Pass<'_> {
                 return;
             }
         };
-        let mut events = Queue::default();
         let (mut consumed, mut consumed_line, mut read_to) = (position, line, position);
         let mut failed = None;
         loop {
@@ -453,12 +486,12 @@ impl Pass<'_> {
                 }
                 other => other,
             };
-            self.take(with_place, &place, &mut events).await;
+            self.take(with_place, &place).await;
             if complete {
                 consumed = end;
                 consumed_line = number;
             }
-            if events.len() >= COMMIT_EVERY {
+            if self.queue.len() >= COMMIT_EVERY {
                 // Mid-file: the cursor's size is where it stands, so a crash resumes here.
                 let cursor = self.file_cursor(
                     &location,
@@ -467,7 +500,7 @@ impl Pass<'_> {
                     consumed as i64,
                     parser.save(consumed_line),
                 );
-                if !self.commit(&mut events, cursor, &location).await {
+                if !self.advance(cursor).await {
                     return;
                 }
             }
@@ -491,7 +524,17 @@ impl Pass<'_> {
             size as i64,
             parser.save(consumed_line),
         );
-        self.commit(&mut events, cursor, &location).await;
+        self.advance(cursor).await;
+    }
+
+    /// Queues a file's cursor with the calls read before it, committing when enough
+    /// calls wait. False when a commit failed (the pass stops).
+    async fn advance(&mut self, cursor: ImportCursor) -> bool {
+        self.queue.cursors.insert(cursor.location.clone(), cursor);
+        if self.queue.len() >= COMMIT_EVERY {
+            return self.flush().await;
+        }
+        true
     }
 
     fn file_cursor(
@@ -517,7 +560,7 @@ impl Pass<'_> {
     }
 
     /// Counts a parser outcome and queues its call when the run has not seen it.
-    async fn take(&mut self, outcome: LineOutcome, place: &str, queue: &mut Queue) {
+    async fn take(&mut self, outcome: LineOutcome, place: &str) {
         match outcome {
             LineOutcome::Call(call) => {
                 self.report.calls += 1;
@@ -545,8 +588,8 @@ impl Pass<'_> {
                             }
                             _ => None,
                         };
-                        queue.events.push(call.to_event(self.importer));
-                        queue.claims.push(claim);
+                        let event = call.to_event(self.importer);
+                        self.queue.push(&call.external_id, event, claim);
                     }
                     Err(skip) => self.report.skip(skip, || place.to_string()),
                 }
@@ -558,23 +601,36 @@ impl Pass<'_> {
 
     /// Commits queued events with `cursor`; refused events are dropped (and counted)
     /// and the rest committed. False when nothing could be stored (the pass stops).
-    async fn commit(&mut self, queue: &mut Queue, cursor: ImportCursor, location: &str) -> bool {
+    async fn flush(&mut self) -> bool {
         let Queue {
             mut events,
             mut claims,
-        } = std::mem::take(queue);
+            cursors,
+            ..
+        } = std::mem::take(&mut self.queue);
+        if events.is_empty() && cursors.is_empty() {
+            return true;
+        }
+        let cursors: Vec<ImportCursor> = cursors.into_values().collect();
+        let location = match cursors.as_slice() {
+            [one] => one.location.clone(),
+            many => format!(
+                "{} files, the last {}",
+                many.len(),
+                many.last().map_or("", |c| c.location.as_str())
+            ),
+        };
+        let location = location.as_str();
         for _ in 0..2 {
             let claimed: Vec<MessageClaim> = claims.iter().flatten().cloned().collect();
-            match self
-                .sink
-                .commit(events.clone(), vec![cursor.clone()], claimed)
-                .await
-            {
+            match self.sink.commit(&events, cursors.clone(), claimed).await {
                 Ok(done) => {
                     self.report.created += done.created;
                     self.report.updated += done.updated;
                     self.report.unchanged += done.unchanged;
-                    self.cursors.insert(cursor.location.clone(), cursor);
+                    for cursor in cursors {
+                        self.cursors.insert(cursor.location.clone(), cursor);
+                    }
                     return true;
                 }
                 Err(CommitError::Rejected(errors)) => {

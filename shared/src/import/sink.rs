@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Importer;
 use crate::config::Secret;
-use crate::ingest::{parse_events, FieldError};
+use crate::ingest::{parse_event_slice, FieldError};
 use crate::ledger::Ledger;
 use crate::store::{ImportCursor, MessageClaim, WriteStatus};
 
@@ -42,7 +42,7 @@ pub trait Sink: Send + Sync {
     /// `claims`; the cursors never move unless the events are stored.
     async fn commit(
         &self,
-        events: Vec<Value>,
+        events: &[Value],
         cursors: Vec<ImportCursor>,
         claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError>;
@@ -54,6 +54,11 @@ pub trait Sink: Send + Sync {
         _session_id: &str,
     ) -> Result<Vec<String>, String> {
         Ok(Vec::new())
+    }
+    /// Called once at the end of a pass (the local ledger folds the rollup deltas the
+    /// pass deferred).
+    async fn finish(&self) -> Result<(), String> {
+        Ok(())
     }
     /// Keeps the run log (the local database only).
     fn ledger(&self) -> Option<&Ledger> {
@@ -83,15 +88,14 @@ impl Sink for LedgerSink {
 
     async fn commit(
         &self,
-        events: Vec<Value>,
+        events: &[Value],
         cursors: Vec<ImportCursor>,
         claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
         let batch = if events.is_empty() {
             Vec::new()
         } else {
-            parse_events(&Value::Array(events), chrono::Utc::now())
-                .map_err(CommitError::Rejected)?
+            parse_event_slice(events, chrono::Utc::now()).map_err(CommitError::Rejected)?
         };
         let outcomes = self
             .ledger
@@ -334,7 +338,7 @@ impl Sink for RemoteSink {
 
     async fn commit(
         &self,
-        events: Vec<Value>,
+        events: &[Value],
         cursors: Vec<ImportCursor>,
         _claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {

@@ -299,7 +299,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores imported records ([`WriteMode::InsertOnly`]: a call seen again keeps the
     /// larger token total), upserts the cursors that cover them and adds the message
-    /// claims of their main-thread calls, in one transaction: all or nothing.
+    /// claims of their main-thread calls, in one transaction: all or nothing. Their
+    /// rollup deltas are appended to the pending table (an import writes thousands of
+    /// hours at once: the fold then sums them per rollup row once); reports count
+    /// them at once, and [`Store::fold_pending_rollups`] moves them.
     async fn write_import(
         &self,
         records: Vec<UsageRecord>,

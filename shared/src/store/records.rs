@@ -24,17 +24,27 @@ pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, exter
     $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, \
     $31, $32, $33, $34, $35, $35) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
-/// Inserts or moves one import cursor (migration 0006).
-pub(crate) const UPSERT_IMPORT_CURSOR: &str = "INSERT INTO import_cursors (importer, location, \
-    identity, size, position, state, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-    ON CONFLICT (importer, location) DO UPDATE SET identity = excluded.identity, \
-    size = excluded.size, position = excluded.position, state = excluded.state, \
-    updated_at_ms = excluded.updated_at_ms";
+/// Inserts or moves `rows` import cursors at once (migration 0006; each location at
+/// most once per statement).
+pub(crate) fn upsert_cursors_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO import_cursors (importer, location, identity, size, position, state, \
+         updated_at_ms) VALUES {} ON CONFLICT (importer, location) DO UPDATE SET \
+         identity = excluded.identity, size = excluded.size, position = excluded.position, \
+         state = excluded.state, updated_at_ms = excluded.updated_at_ms",
+        values_list(rows, 7, false)
+    )
+}
 
-/// Claims a main-thread message id in its session (migration 0006); the first claim stays.
-pub(crate) const INSERT_MESSAGE_CLAIM: &str = "INSERT INTO import_message_claims (importer, \
-    session_id, message_id, external_id) VALUES ($1, $2, $3, $4) \
-    ON CONFLICT (importer, session_id, message_id) DO NOTHING";
+/// Claims `rows` main-thread message ids in their sessions (migration 0006); the first
+/// claim of a message stays.
+pub(crate) fn insert_claims_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO import_message_claims (importer, session_id, message_id, external_id) \
+         VALUES {} ON CONFLICT (importer, session_id, message_id) DO NOTHING",
+        values_list(rows, 4, false)
+    )
+}
 
 /// What decides which of two versions of one imported call is kept: every token.
 pub(crate) fn import_weight(record: &UsageRecord) -> i64 {

@@ -195,26 +195,38 @@ macro_rules! impl_sql_store {
                 } else {
                     Self::apply_deltas(&mut *tx, deltas).await?;
                 }
-                for cursor in cursors {
-                    sqlx::query(UPSERT_IMPORT_CURSOR)
-                        .bind(&cursor.importer)
-                        .bind(&cursor.location)
-                        .bind(&cursor.identity)
-                        .bind(cursor.size)
-                        .bind(cursor.position)
-                        .bind(&cursor.state)
-                        .bind(now_ms)
-                        .execute(&mut *tx)
-                        .await?;
+                // Import cursors and claims, many rows per statement (the claims once each).
+                for chunk in cursors.chunks(100) {
+                    let sql = upsert_cursors_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for cursor in chunk {
+                        query = query
+                            .bind(&cursor.importer)
+                            .bind(&cursor.location)
+                            .bind(&cursor.identity)
+                            .bind(cursor.size)
+                            .bind(cursor.position)
+                            .bind(&cursor.state)
+                            .bind(now_ms);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                for claim in claims {
-                    sqlx::query(INSERT_MESSAGE_CLAIM)
-                        .bind(&claim.importer)
-                        .bind(&claim.session_id)
-                        .bind(&claim.message_id)
-                        .bind(&claim.external_id)
-                        .execute(&mut *tx)
-                        .await?;
+                let mut seen = std::collections::HashSet::new();
+                let claims: Vec<_> = claims
+                    .iter()
+                    .filter(|c| seen.insert((&c.importer, &c.session_id, &c.message_id)))
+                    .collect();
+                for chunk in claims.chunks(200) {
+                    let sql = insert_claims_sql(chunk.len());
+                    let mut query = sqlx::query(&sql);
+                    for claim in chunk {
+                        query = query
+                            .bind(&claim.importer)
+                            .bind(&claim.session_id)
+                            .bind(&claim.message_id)
+                            .bind(&claim.external_id);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(records
@@ -358,7 +370,7 @@ macro_rules! impl_sql_store {
                 cursors: &[$crate::store::ImportCursor],
                 claims: &[$crate::store::MessageClaim],
             ) -> Result<Vec<$crate::store::WriteOutcome>, $crate::store::StoreError> {
-                self.write_records(records, $crate::store::WriteMode::InsertOnly, false, cursors, claims).await
+                self.write_records(records, $crate::store::WriteMode::InsertOnly, true, cursors, claims).await
             }
 
             async fn message_claims(&self, importer: &str, session_id: &str) -> Result<Vec<String>, $crate::store::StoreError> {

@@ -895,3 +895,48 @@ async fn a_sidechain_replay_of_an_earlier_runs_call_counts_once() {
         assert_eq!(types["subagent"], (1, 10, 3, 0, 100), "{backend}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_committed_midway_is_read_once_and_resumes_at_its_end() {
+    let store = integration_tests::sqlite_store().await;
+    let root = temp_dir("large");
+    let project = root.join("projects/-home-u-big");
+    std::fs::create_dir_all(&project).unwrap();
+    let file = project.join("sess-1.jsonl");
+    // More calls than one commit takes: the file's cursor moves midway, then at its end.
+    let lines: String = (0..6_500)
+        .map(|i| {
+            claude_line(
+                &format!("msg_{i}"),
+                Some(&format!("req_{i}")),
+                "2026-11-20T09:00:00Z",
+                1,
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines).unwrap();
+    let first = import_into(&store, "claude-code", &root).await;
+    assert_eq!(first["lines_read"], 6_500, "{first}");
+    assert_eq!(
+        (
+            first["created"].as_u64(),
+            first["skipped"].as_object().map(|s| s.len())
+        ),
+        (Some(6_500), Some(0)),
+        "{first}"
+    );
+    let again = import_into(&store, "claude-code", &root).await;
+    assert_eq!(
+        (
+            again["lines_read"].as_u64(),
+            again["files_restarted"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+    let cursors = store.store.import_cursors("claude-code").await.unwrap();
+    assert_eq!(
+        cursors[0].position as u64,
+        std::fs::metadata(&file).unwrap().len()
+    );
+}

@@ -7,7 +7,7 @@
 //! grows it is read again and the importer keeps the larger version of the call.
 
 use std::fs::{File, Metadata};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -50,12 +50,13 @@ pub fn walk(root: &Path, wanted: &dyn Fn(&Path) -> bool) -> (Vec<PathBuf>, Vec<(
 /// What a file is: device and inode, plus a digest of its first bytes (up to
 /// [`HEAD_BYTES`], or the bytes already consumed when fewer), so a file replaced at
 /// the same path (or rewritten in place) is told apart from one that grew.
-pub fn identity(file: &mut File, meta: &Metadata, head_len: u64) -> std::io::Result<String> {
+pub fn identity(file: &File, meta: &Metadata, head_len: u64) -> std::io::Result<String> {
     use std::os::unix::fs::MetadataExt;
     let head_len = head_len.min(HEAD_BYTES).min(meta.len());
+    // Positioned reads: the file's offset (shared with a reader cloned from it) stays put.
+    use std::os::unix::fs::FileExt;
     let mut head = vec![0u8; head_len as usize];
-    file.seek(SeekFrom::Start(0))?;
-    file.read_exact(&mut head)?;
+    file.read_exact_at(&mut head, 0)?;
     let digest = Sha256::digest(&head);
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("{}:{}:{head_len}:{hex}", meta.dev(), meta.ino()))
@@ -108,9 +109,13 @@ pub fn plan(
     // A cursor always stands just after a newline: anything else means the file was
     // rewritten (same beginning, other lines) and is read again from the start.
     if cursor.position > 0 {
+        use std::os::unix::fs::FileExt;
         let mut before = [0u8; 1];
-        file.seek(SeekFrom::Start(cursor.position as u64 - 1))?;
-        if file.read_exact(&mut before).is_err() || before[0] != b'\n' {
+        if file
+            .read_exact_at(&mut before, cursor.position as u64 - 1)
+            .is_err()
+            || before[0] != b'\n'
+        {
             return Ok(Plan::FromStart { reason: "replaced" });
         }
     }
@@ -209,7 +214,7 @@ mod tests {
         ImportCursor {
             importer: "test".into(),
             location: path.display().to_string(),
-            identity: identity(&mut file, &meta, position).unwrap(),
+            identity: identity(&file, &meta, position).unwrap(),
             size: size as i64,
             position: position as i64,
             state: r#"{"line":1}"#.into(),

@@ -209,7 +209,7 @@ mod tests {
     use std::io::Write;
 
     fn cursor_for(path: &Path, size: u64, position: u64) -> ImportCursor {
-        let mut file = File::open(path).unwrap();
+        let file = File::open(path).unwrap();
         let meta = file.metadata().unwrap();
         ImportCursor {
             importer: "test".into(),

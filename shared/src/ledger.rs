@@ -207,6 +207,15 @@ impl Ledger {
         record
     }
 
+    /// Prices and attributes a batch with the current rules.
+    async fn resolve_all(&self, batch: Vec<NewUsage>) -> Result<Vec<UsageRecord>, StoreError> {
+        let rules = self.rules().await?;
+        Ok(batch
+            .into_iter()
+            .map(|new| self.resolve(new, &rules))
+            .collect())
+    }
+
     /// Sets the cost fields from the catalog, keeping a reported cost as the figure
     /// totals use; an agent's estimate is the figure only when the catalog has no price.
     fn apply_price(
@@ -261,11 +270,7 @@ impl Ledger {
         batch: Vec<NewUsage>,
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        let rules = self.rules().await?;
-        let records: Vec<UsageRecord> = batch
-            .into_iter()
-            .map(|new| self.resolve(new, &rules))
-            .collect();
+        let records = self.resolve_all(batch).await?;
         // A large batch is its own group: it goes straight to the store, beside the
         // writer (which would otherwise keep small pushes waiting behind it).
         if mode == WriteMode::Upsert || records.len() >= DEFER_BELOW_RECORDS {
@@ -305,11 +310,7 @@ impl Ledger {
         cursors: &[crate::store::ImportCursor],
         claims: &[crate::store::MessageClaim],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        let rules = self.rules().await?;
-        let records: Vec<UsageRecord> = batch
-            .into_iter()
-            .map(|new| self.resolve(new, &rules))
-            .collect();
+        let records = self.resolve_all(batch).await?;
         self.store.write_import(records, cursors, claims).await
     }
 

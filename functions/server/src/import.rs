@@ -2,6 +2,7 @@
 //! the agents' transcripts, into the local database or a remote tracker (`--to`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -47,7 +48,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         args.roots.clone()
     };
     let config = Config::load().await.context("configuration")?;
-    let sink: Box<dyn Sink> = match &args.to {
+    let sink: Arc<dyn Sink> = match &args.to {
         Some(url) => {
             // `.env` was read by Config::load, after the arguments were parsed.
             let key = args
@@ -62,13 +63,13 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
                 .state
                 .clone()
                 .unwrap_or_else(|| RemoteSink::default_state_file(var));
-            Box::new(RemoteSink::new(url, Secret::new(key), state).map_err(anyhow::Error::msg)?)
+            Arc::new(RemoteSink::new(url, Secret::new(key), state).map_err(anyhow::Error::msg)?)
         }
         None => {
             let ledger = shared::app::open_ledger(&config, true)
                 .await
                 .context("open database")?;
-            Box::new(LedgerSink { ledger })
+            Arc::new(LedgerSink { ledger })
         }
     };
     let options = ImportOptions {
@@ -78,7 +79,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         trigger: if args.watch { "watch" } else { "cli" }.into(),
     };
     if !args.watch {
-        let report = import_once(sink.as_ref(), &options).await;
+        let report = import_once(Arc::clone(&sink), &options).await;
         println!("{}", serde_json::to_string_pretty(&report)?);
         if !report.unreadable_roots.is_empty() {
             let roots: Vec<String> = report
@@ -97,7 +98,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             _ = ticks.tick() => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
-        let report = import_once(sink.as_ref(), &options).await;
+        let report = import_once(Arc::clone(&sink), &options).await;
         if report.found_something() || !report.unreadable_roots.is_empty() {
             println!("{}", serde_json::to_string(&report)?);
         }

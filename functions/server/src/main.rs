@@ -7,6 +7,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shared::config::Config;
 
+/// mimalloc: the import and the server allocate many short-lived strings and JSON
+/// values, which glibc's allocator spends a large share of the time on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cost-tracker",

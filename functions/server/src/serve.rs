@@ -147,16 +147,16 @@ fn schedule_import(state: &shared::http::AppState) {
     }
     let seconds = config.import_interval_seconds.max(1);
     tracing::info!(every_seconds = seconds, "transcript import scheduled");
-    let sink = LedgerSink {
+    let sink: std::sync::Arc<dyn shared::import::sink::Sink> = std::sync::Arc::new(LedgerSink {
         ledger: state.ledger.clone(),
-    };
+    });
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             for job in &jobs {
-                let report = import_once(&sink, job).await;
+                let report = import_once(std::sync::Arc::clone(&sink), job).await;
                 if report.found_something() || !report.unreadable_roots.is_empty() {
                     tracing::info!(
                         importer = %report.importer,

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::domain::usage::{SessionType, TokenCounts};
 
@@ -125,37 +125,43 @@ impl Call {
     }
 
     /// The call as a `POST /api/usage` event.
-    pub fn to_event(&self, importer: Importer) -> Value {
-        let mut metadata = self.metadata.clone();
+    pub fn into_event(self, importer: Importer) -> Value {
+        let mut metadata = self.metadata;
         metadata.insert("importer".into(), importer.as_str().into());
-        let mut event = json!({
-            "source": "import",
-            "event_id": self.external_id,
-            "recorded_at": self.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "provider": self.provider,
-            "model": self.model,
-            "input_tokens": self.tokens.input,
-            "output_tokens": self.tokens.output,
-            "cache_read_tokens": self.tokens.cache_read,
-            "cache_write_tokens": self.tokens.cache_write_5m,
-            "cache_write_1h_tokens": self.tokens.cache_write_1h,
-            "session_type": self.session_type.as_str(),
-            "metadata": metadata,
-        });
-        let object = event.as_object_mut().expect("an object");
-        let mut put = |name: &str, value: &Option<String>| {
-            if let Some(value) = value {
-                object.insert(name.into(), value.clone().into());
-            }
+        let mut event = serde_json::Map::new();
+        let mut put = |name: &str, value: Value| {
+            event.insert(name.into(), value);
         };
-        put("service_tier", &self.service_tier);
-        put("session_id", &self.session_id);
-        put("session_label", &self.session_label);
-        put("agent", &self.agent);
-        if let Some(cost) = self.estimated_cost {
-            object.insert("estimated_cost".into(), cost.to_string().into());
+        put("source", "import".into());
+        put("event_id", self.external_id.into());
+        put(
+            "recorded_at",
+            self.recorded_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .into(),
+        );
+        put("provider", self.provider.into());
+        put("model", self.model.into());
+        put("input_tokens", self.tokens.input.into());
+        put("output_tokens", self.tokens.output.into());
+        put("cache_read_tokens", self.tokens.cache_read.into());
+        put("cache_write_tokens", self.tokens.cache_write_5m.into());
+        put("cache_write_1h_tokens", self.tokens.cache_write_1h.into());
+        put("session_type", self.session_type.as_str().into());
+        put("metadata", metadata.into());
+        let optional = [
+            ("service_tier", self.service_tier),
+            ("session_id", self.session_id),
+            ("session_label", self.session_label),
+            ("agent", self.agent),
+            ("estimated_cost", self.estimated_cost.map(|c| c.to_string())),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                put(name, value.into());
+            }
         }
-        event
+        Value::Object(event)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -36,10 +37,11 @@ pub struct ImportOptions {
 }
 
 /// Runs one import pass; never fails as a whole (errors are in the report).
-pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportReport {
+pub async fn import_once(sink: Arc<dyn Sink>, options: &ImportOptions) -> ImportReport {
     let clock = Instant::now();
     let mut pass = Pass {
-        sink,
+        sink: Arc::clone(&sink),
+        in_flight: None,
         importer: options.importer,
         report: ImportReport {
             importer: options.importer.as_str().into(),
@@ -84,6 +86,9 @@ pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportRepo
                 if !pass.stopped {
                     pass.flush().await;
                 }
+                pass.settle().await;
+                // What a stopped root queued is not stored (its cursors did not move).
+                pass.queue = Queue::default();
             }
         }
         pass.log_run(root, &options.trigger, &before, started_at, root_clock)
@@ -101,8 +106,10 @@ pub async fn import_once(sink: &dyn Sink, options: &ImportOptions) -> ImportRepo
 }
 
 /// The state of one pass.
-struct Pass<'a> {
-    sink: &'a dyn Sink,
+struct Pass {
+    sink: Arc<dyn Sink>,
+    /// The commit running while the next calls are read (at most one, in order).
+    in_flight: Option<tokio::task::JoinHandle<Settled>>,
     importer: Importer,
     report: ImportReport,
     cursors: HashMap<String, ImportCursor>,
@@ -132,8 +139,8 @@ impl Queue {
     }
 
     /// Queues an admitted call (a larger version of a queued one takes its place).
-    fn push(&mut self, external_id: &str, event: Value, claim: Option<MessageClaim>) {
-        match self.positions.get(external_id) {
+    fn push(&mut self, external_id: String, event: Value, claim: Option<MessageClaim>) {
+        match self.positions.get(&external_id) {
             Some(&at) => {
                 self.events[at] = event;
                 if claim.is_some() {
@@ -141,8 +148,7 @@ impl Queue {
                 }
             }
             None => {
-                self.positions
-                    .insert(external_id.to_string(), self.events.len());
+                self.positions.insert(external_id, self.events.len());
                 self.events.push(event);
                 self.claims.push(claim);
             }
@@ -204,7 +210,7 @@ impl LineParser for OpenclawParser<'_> {
     }
 }
 
-impl Pass<'_> {
+impl Pass {
     async fn claude_root(&mut self, root: &Path) {
         let (base, paths, errors) = claude::files(root);
         self.walk_errors(errors);
@@ -588,8 +594,9 @@ impl Pass<'_> {
                             }
                             _ => None,
                         };
-                        let event = call.to_event(self.importer);
-                        self.queue.push(&call.external_id, event, claim);
+                        let external_id = call.external_id.clone();
+                        let event = call.into_event(self.importer);
+                        self.queue.push(external_id, event, claim);
                     }
                     Err(skip) => self.report.skip(skip, || place.to_string()),
                 }
@@ -599,93 +606,48 @@ impl Pass<'_> {
         }
     }
 
-    /// Commits queued events with `cursor`; refused events are dropped (and counted)
-    /// and the rest committed. False when nothing could be stored (the pass stops).
+    /// Hands the queued calls and cursors to a commit that runs while the next files
+    /// are read; commits stay one at a time and in order. False when an earlier commit
+    /// failed (the pass stops, and what was queued since is not stored).
     async fn flush(&mut self) -> bool {
-        let Queue {
-            mut events,
-            mut claims,
-            cursors,
-            ..
-        } = std::mem::take(&mut self.queue);
-        if events.is_empty() && cursors.is_empty() {
+        if !self.settle().await {
+            return false;
+        }
+        let queue = std::mem::take(&mut self.queue);
+        if queue.events.is_empty() && queue.cursors.is_empty() {
             return true;
         }
-        let cursors: Vec<ImportCursor> = cursors.into_values().collect();
-        let location = match cursors.as_slice() {
-            [one] => one.location.clone(),
-            many => format!(
-                "{} files, the last {}",
-                many.len(),
-                many.last().map_or("", |c| c.location.as_str())
-            ),
+        self.in_flight = Some(tokio::spawn(commit(Arc::clone(&self.sink), queue)));
+        true
+    }
+
+    /// Waits for the commit in flight and takes its outcome into the report. False
+    /// when it (or an earlier one) failed.
+    async fn settle(&mut self) -> bool {
+        let Some(handle) = self.in_flight.take() else {
+            return !self.stopped;
         };
-        let location = location.as_str();
-        for _ in 0..2 {
-            let claimed: Vec<MessageClaim> = claims.iter().flatten().cloned().collect();
-            match self.sink.commit(&events, cursors.clone(), claimed).await {
-                Ok(done) => {
-                    self.report.created += done.created;
-                    self.report.updated += done.updated;
-                    self.report.unchanged += done.unchanged;
-                    for cursor in cursors {
-                        self.cursors.insert(cursor.location.clone(), cursor);
-                    }
-                    return true;
-                }
-                Err(CommitError::Rejected(errors)) => {
-                    let bad: HashSet<usize> = errors.iter().filter_map(|e| e.index).collect();
-                    for error in &errors {
-                        let at = error
-                            .index
-                            .and_then(|i| events.get(i))
-                            .and_then(|event| event.get("metadata"))
-                            .map(|m| {
-                                let file =
-                                    m.get("file").and_then(Value::as_str).unwrap_or(location);
-                                match m.get("line").and_then(Value::as_u64) {
-                                    Some(line) => format!("{file}:{line}"),
-                                    None => file.to_string(),
-                                }
-                            })
-                            .unwrap_or_else(|| location.to_string());
-                        self.report.skip(Skip::Rejected, || {
-                            format!("{at}: {} {}", error.field, error.message)
-                        });
-                    }
-                    if bad.is_empty() {
-                        break;
-                    }
-                    let keep = |(i, _): &(usize, _)| !bad.contains(i);
-                    events = events
-                        .into_iter()
-                        .enumerate()
-                        .filter(keep)
-                        .map(|(_, e)| e)
-                        .collect();
-                    claims = claims
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(i, _)| !bad.contains(i))
-                        .map(|(_, c)| c)
-                        .collect();
-                }
-                Err(CommitError::Failed(error)) => {
-                    self.report.errors.push(PathError {
-                        path: location.into(),
-                        error,
-                    });
-                    self.stopped = true;
-                    return false;
-                }
-            }
-        }
-        self.report.errors.push(PathError {
-            path: location.into(),
-            error: "the tracker refused the batch".into(),
+        let settled = handle.await.unwrap_or_else(|err| Settled {
+            error: Some(PathError {
+                path: "(commit)".into(),
+                error: err.to_string(),
+            }),
+            ..Settled::default()
         });
-        self.stopped = true;
-        false
+        self.report.created += settled.done.created;
+        self.report.updated += settled.done.updated;
+        self.report.unchanged += settled.done.unchanged;
+        for example in settled.rejected {
+            self.report.skip(Skip::Rejected, || example);
+        }
+        for cursor in settled.cursors {
+            self.cursors.insert(cursor.location.clone(), cursor);
+        }
+        if let Some(error) = settled.error {
+            self.report.errors.push(error);
+            self.stopped = true;
+        }
+        !self.stopped
     }
 
     fn walk_errors(&mut self, errors: Vec<(std::path::PathBuf, String)>) {
@@ -741,6 +703,97 @@ impl Pass<'_> {
             tracing::warn!(error = %err, root, "could not log the import run");
         }
     }
+}
+
+/// What one commit did, for the report.
+#[derive(Default)]
+struct Settled {
+    done: super::sink::Committed,
+    /// `file:line: field message` of each refused event (dropped, the rest stored).
+    rejected: Vec<String>,
+    /// The cursors now stored.
+    cursors: Vec<ImportCursor>,
+    /// Nothing could be stored.
+    error: Option<PathError>,
+}
+
+/// Commits queued events with their cursors and claims; refused events are dropped
+/// (and listed) and the rest committed.
+async fn commit(sink: Arc<dyn Sink>, queue: Queue) -> Settled {
+    let Queue {
+        mut events,
+        mut claims,
+        cursors,
+        ..
+    } = queue;
+    let cursors: Vec<ImportCursor> = cursors.into_values().collect();
+    let location = match cursors.as_slice() {
+        [one] => one.location.clone(),
+        many => format!(
+            "{} files, the last {}",
+            many.len(),
+            many.last().map_or("", |c| c.location.as_str())
+        ),
+    };
+    let mut settled = Settled::default();
+    for _ in 0..2 {
+        let claimed: Vec<MessageClaim> = claims.iter().flatten().cloned().collect();
+        match sink.commit(&events, cursors.clone(), claimed).await {
+            Ok(done) => {
+                settled.done = done;
+                settled.cursors = cursors;
+                return settled;
+            }
+            Err(CommitError::Rejected(errors)) => {
+                let bad: HashSet<usize> = errors.iter().filter_map(|e| e.index).collect();
+                for error in &errors {
+                    let at = error
+                        .index
+                        .and_then(|i| events.get(i))
+                        .and_then(|event| event.get("metadata"))
+                        .map(|m| {
+                            let file = m.get("file").and_then(Value::as_str).unwrap_or(&location);
+                            match m.get("line").and_then(Value::as_u64) {
+                                Some(line) => format!("{file}:{line}"),
+                                None => file.to_string(),
+                            }
+                        })
+                        .unwrap_or_else(|| location.clone());
+                    settled
+                        .rejected
+                        .push(format!("{at}: {} {}", error.field, error.message));
+                }
+                if bad.is_empty() {
+                    break;
+                }
+                let keep = |(i, _): &(usize, _)| !bad.contains(i);
+                events = events
+                    .into_iter()
+                    .enumerate()
+                    .filter(keep)
+                    .map(|(_, e)| e)
+                    .collect();
+                claims = claims
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !bad.contains(i))
+                    .map(|(_, c)| c)
+                    .collect();
+            }
+            Err(CommitError::Failed(error)) => {
+                settled.error = Some(PathError {
+                    path: location,
+                    error,
+                });
+                return settled;
+            }
+        }
+    }
+    settled.error = Some(PathError {
+        path: location,
+        error: "the tracker refused the batch".into(),
+    });
+    settled
 }
 
 fn looks_like_object(text: &str) -> bool {

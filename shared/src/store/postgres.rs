@@ -25,6 +25,9 @@ impl PgStore {
     /// Rows per multi-row statement: one round trip for many rows; 500 × 35 binds
     /// stays well under the 65,535-bind limit.
     const ROWS_PER_STATEMENT: usize = 500;
+    /// Records per insert statement (× 36 binds).
+    const INSERT_ROWS: usize = 500;
+    const PARAMS: records::Params = records::Params::Numbered;
 
     /// Connects lazily-validated; the URL is never echoed in errors.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -53,6 +56,23 @@ impl PgStore {
     async fn run_migrations(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The stored records of `source` with these external ids.
+    async fn stored_by_keys(
+        conn: &mut sqlx::PgConnection,
+        source: &str,
+        keys: &[&str],
+    ) -> Result<Vec<PgRow>, StoreError> {
+        Ok(sqlx::query(records::SELECT_BY_KEY_ARRAY)
+            .bind(source)
+            .bind(keys)
+            .fetch_all(conn)
+            .await?)
+    }
+
+    fn bulk_pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Postgres handles concurrent writers itself (rollup rows are locked in key order).

@@ -26,23 +26,23 @@ pub(crate) const INSERT_RECORD: &str = "INSERT INTO usage_records (source, exter
 
 /// Inserts or moves `rows` import cursors at once (migration 0006; each location at
 /// most once per statement).
-pub(crate) fn upsert_cursors_sql(rows: usize) -> String {
+pub(crate) fn upsert_cursors_sql(rows: usize, params: Params) -> String {
     format!(
         "INSERT INTO import_cursors (importer, location, identity, size, position, state, \
          updated_at_ms) VALUES {} ON CONFLICT (importer, location) DO UPDATE SET \
          identity = excluded.identity, size = excluded.size, position = excluded.position, \
          state = excluded.state, updated_at_ms = excluded.updated_at_ms",
-        values_list(rows, 7, false)
+        values_list(rows, 7, params)
     )
 }
 
 /// Claims `rows` main-thread message ids in their sessions (migration 0006); the first
 /// claim of a message stays.
-pub(crate) fn insert_claims_sql(rows: usize) -> String {
+pub(crate) fn insert_claims_sql(rows: usize, params: Params) -> String {
     format!(
         "INSERT INTO import_message_claims (importer, session_id, message_id, external_id) \
          VALUES {} ON CONFLICT (importer, session_id, message_id) DO NOTHING",
-        values_list(rows, 4, false)
+        values_list(rows, 4, params)
     )
 }
 
@@ -52,10 +52,19 @@ pub(crate) fn import_weight(record: &UsageRecord) -> i64 {
     t.input + t.output + t.cache_read + t.cache_write_5m + t.cache_write_1h
 }
 
-/// `$a, $b, …` placeholders for `rows` rows of `width` binds each; a row's last
-/// bind may be repeated (`repeat_last`) for a column pair that takes one value.
-fn values_list(rows: usize, width: usize, repeat_last: bool) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
+/// How a backend's multi-row statements name their parameters. Postgres numbers
+/// them (`$n`); SQLite binds anonymous `?` in order, because looking up a numbered
+/// parameter costs time linear in the statement's parameter count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    Anonymous,
+}
+
+/// Placeholders for `rows` rows of `width` binds each, in bind order.
+fn values_list(rows: usize, width: usize, params: Params) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * width * 6);
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -65,10 +74,12 @@ fn values_list(rows: usize, width: usize, repeat_last: bool) -> String {
             if column > 1 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * width + column));
-        }
-        if repeat_last {
-            sql.push_str(&format!(", ${}", row * width + width));
+            match params {
+                Params::Numbered => {
+                    let _ = write!(sql, "${}", row * width + column);
+                }
+                Params::Anonymous => sql.push('?'),
+            }
         }
         sql.push(')');
     }
@@ -76,13 +87,15 @@ fn values_list(rows: usize, width: usize, repeat_last: bool) -> String {
 }
 
 /// Inserts `rows` records at once; conflicting keys are skipped and reported by absence.
-pub(crate) fn insert_records_sql(rows: usize) -> String {
+/// Each row binds [`bind_record!`]'s 34 values and the time of the write twice
+/// (`created_at_ms`, `updated_at_ms`).
+pub(crate) fn insert_records_sql(rows: usize, params: Params) -> String {
     let head = &INSERT_RECORD[..INSERT_RECORD
         .find(" VALUES")
         .expect("INSERT_RECORD has VALUES")];
     format!(
         "{head} VALUES {} ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id",
-        values_list(rows, 35, true)
+        values_list(rows, 36, params)
     )
 }
 
@@ -128,7 +141,19 @@ pub(crate) const INSERT_NEW_DEFERRED: &str = "WITH v AS (SELECT * FROM UNNEST($1
     web_search_requests, cost_pico FROM ins) \
   SELECT id, source, external_id FROM ins";
 
-/// The stored records of one source with these external ids.
+/// Postgres: the stored records of one source (`$1`) with the external ids in the
+/// array `$2`. A join with the array, not `IN (…)`: with statistics not yet updated
+/// after a bulk import, Postgres scanned every record of the source for the list.
+pub(crate) const SELECT_BY_KEY_ARRAY: &str = "SELECT u.id, u.source, u.external_id, \
+    u.recorded_at_ms, u.bucket_seconds, u.provider, u.model, u.model_key, u.input_tokens, \
+    u.output_tokens, u.cache_read_tokens, u.cache_write_5m_tokens, u.cache_write_1h_tokens, \
+    u.web_search_requests, u.request_count, u.service_tier, u.context_window, u.inference_geo, \
+    u.session_label, u.session_type, u.session_id, u.agent, u.project, u.project_source, \
+    u.api_key_id, u.api_key_name, u.workspace_id, u.workspace_name, u.cost_pico, u.cost_source, \
+    u.computed_cost_pico, u.price_ref, u.unpriced, u.raw \
+    FROM UNNEST($2::text[]) AS k (key) JOIN usage_records u ON u.source = $1 AND u.external_id = k.key";
+
+/// SQLite: the stored records of one source with these external ids.
 pub(crate) fn select_by_keys_sql(keys: usize) -> String {
     let list: Vec<String> = (0..keys).map(|i| format!("${}", i + 2)).collect();
     format!(
@@ -148,7 +173,7 @@ pub(crate) fn upsert_rollups_sql(rows: usize) -> String {
     format!(
         "{} VALUES {}{}",
         &UPSERT_ROLLUP[..values_at],
-        values_list(rows, 17, false),
+        values_list(rows, 17, Params::Numbered),
         &UPSERT_ROLLUP[conflict_at..]
     )
 }
@@ -189,7 +214,7 @@ pub(crate) fn upsert_dims_sql(rows: usize) -> String {
          unpriced_requests, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, \
          cache_write_1h_tokens, web_search_requests, cost_pico) VALUES {} \
          ON CONFLICT (dim, grain, bucket_start, value){}",
-        values_list(rows, 14, false),
+        values_list(rows, 14, Params::Numbered),
         UPSERT_ROLLUP[conflict_at..].replace("usage_rollups.", "usage_rollup_dims.")
     )
 }
@@ -244,7 +269,7 @@ pub(crate) fn insert_pending_sql(rows: usize) -> String {
          source, records, requests, unpriced_requests, input_tokens, output_tokens, \
          cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, \
          cost_pico) VALUES {}",
-        values_list(rows, 17, false)
+        values_list(rows, 17, Params::Numbered)
     )
 }
 

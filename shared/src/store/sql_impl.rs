@@ -4,8 +4,11 @@
 //! A backend type provides `pool`, `backend_name()`, `run_migrations()` and
 //! `write_guard()` (SQLite serialises writers in-process; Postgres needs nothing),
 //! `insert_new_deferred()` (a one-statement path for new pushed records, or `false`),
-//! `after_fold()` (housekeeping of the pending table), and
-//! `ROWS_PER_STATEMENT` (rows per multi-row statement).
+//! `after_fold()` (housekeeping of the pending table), `bulk_pool()` (where batches
+//! of records are written), `stored_by_keys()` (the
+//! stored records of one source with these external ids), `ROWS_PER_STATEMENT`
+//! (rows per multi-row statement), `INSERT_ROWS` (records per insert statement) and
+//! `PARAMS` (how multi-row statements name their parameters).
 
 macro_rules! impl_sql_store {
     ($store:ty, $row:ty) => {
@@ -107,7 +110,7 @@ macro_rules! impl_sql_store {
                 use $crate::store::records::*;
                 use $crate::store::{StoreError, WriteMode, WriteOutcome, WriteStatus};
                 let _guard = self.write_guard().await;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.bulk_pool().begin().await?;
                 let mut deltas = $crate::store::RollupDeltas::default();
                 let now_ms = chrono::Utc::now().timestamp_millis();
                 let mut records = records;
@@ -115,11 +118,18 @@ macro_rules! impl_sql_store {
 
                 // 1. Insert many rows per statement; a key that already exists (or repeats
                 //    within the batch) is skipped here and settled below.
-                for (chunk_index, chunk) in records.chunks_mut(Self::ROWS_PER_STATEMENT).enumerate() {
-                    let sql = insert_records_sql(chunk.len());
-                    let mut query = sqlx::query(&sql);
+                let full_sql = insert_records_sql(Self::INSERT_ROWS, Self::PARAMS);
+                for (chunk_index, chunk) in records.chunks_mut(Self::INSERT_ROWS).enumerate() {
+                    let short_sql;
+                    let sql = if chunk.len() == Self::INSERT_ROWS {
+                        full_sql.as_str()
+                    } else {
+                        short_sql = insert_records_sql(chunk.len(), Self::PARAMS);
+                        short_sql.as_str()
+                    };
+                    let mut query = sqlx::query(sql);
                     for record in chunk.iter() {
-                        query = bind_record!(query, record).bind(now_ms);
+                        query = bind_record!(query, record).bind(now_ms).bind(now_ms);
                     }
                     let mut ids: HashMap<(String, String), i64> = HashMap::new();
                     for row in query.fetch_all(&mut *tx).await? {
@@ -131,7 +141,7 @@ macro_rules! impl_sql_store {
                         if let Some(id) = ids.remove(&key) {
                             record.id = id;
                             deltas.add_record(record);
-                            statuses[chunk_index * Self::ROWS_PER_STATEMENT + offset] = Some(WriteStatus::Created);
+                            statuses[chunk_index * Self::INSERT_ROWS + offset] = Some(WriteStatus::Created);
                         }
                         record.external_id = key.1;
                     }
@@ -146,12 +156,7 @@ macro_rules! impl_sql_store {
                 }
                 for (source, keys) in by_source {
                     for chunk in keys.chunks(Self::ROWS_PER_STATEMENT) {
-                        let sql = select_by_keys_sql(chunk.len());
-                        let mut query = sqlx::query(&sql).bind(source);
-                        for key in chunk {
-                            query = query.bind(*key);
-                        }
-                        for row in query.fetch_all(&mut *tx).await? {
+                        for row in Self::stored_by_keys(&mut *tx, source, chunk).await? {
                             let existing = Self::record_from_row(&row)?;
                             stored.insert((source.to_string(), existing.external_id.clone()), existing);
                         }
@@ -197,7 +202,7 @@ macro_rules! impl_sql_store {
                 }
                 // Import cursors and claims, many rows per statement (the claims once each).
                 for chunk in cursors.chunks(100) {
-                    let sql = upsert_cursors_sql(chunk.len());
+                    let sql = upsert_cursors_sql(chunk.len(), Self::PARAMS);
                     let mut query = sqlx::query(&sql);
                     for cursor in chunk {
                         query = query
@@ -217,7 +222,7 @@ macro_rules! impl_sql_store {
                     .filter(|c| seen.insert((&c.importer, &c.session_id, &c.message_id)))
                     .collect();
                 for chunk in claims.chunks(200) {
-                    let sql = insert_claims_sql(chunk.len());
+                    let sql = insert_claims_sql(chunk.len(), Self::PARAMS);
                     let mut query = sqlx::query(&sql);
                     for claim in chunk {
                         query = query

@@ -302,15 +302,23 @@ impl Ledger {
             .map_err(|_| StoreError::Corrupt("the group-commit writer stopped".into()))?
     }
 
-    /// Resolves and stores imported calls with the cursors that cover them and their
-    /// message claims, in one transaction (a call seen again keeps the larger token total).
-    pub async fn ingest_import(
+    /// Prices and attributes imported calls (the first half of an import commit,
+    /// which can run while the previous batch is being written).
+    pub async fn resolve_import(
         &self,
         batch: Vec<NewUsage>,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        self.resolve_all(batch).await
+    }
+
+    /// Stores resolved imported calls with the cursors that cover them and their
+    /// message claims, in one transaction (a call seen again keeps the larger token total).
+    pub async fn write_import(
+        &self,
+        records: Vec<UsageRecord>,
         cursors: &[crate::store::ImportCursor],
         claims: &[crate::store::MessageClaim],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        let records = self.resolve_all(batch).await?;
         self.store.write_import(records, cursors, claims).await
     }
 

@@ -940,3 +940,44 @@ async fn a_file_committed_midway_is_read_once_and_resumes_at_its_end() {
         std::fs::metadata(&file).unwrap().len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_the_ledger_refuses_is_skipped_by_line_and_the_rest_stored() {
+    for store in both_stores().await {
+        let backend = store.backend;
+        let root = temp_dir("refused");
+        std::fs::create_dir_all(root.join("projects/-home-u-app")).unwrap();
+        let file = root.join("projects/-home-u-app/sess-1.jsonl");
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        append(
+            &file,
+            &[
+                claude_line("msg_a", Some("req_a"), "2026-11-20T09:00:00Z", 40),
+                claude_line("msg_b", Some("req_b"), &tomorrow, 7),
+                claude_line("msg_c", Some("req_c"), "2026-11-20T09:05:00Z", 2),
+            ]
+            .concat(),
+        );
+        let first = import_into(&store, "claude-code", &root).await;
+        let refused = &first["skipped"]["rejected"];
+        assert_eq!(refused["count"], 1, "{backend}: {first}");
+        let example = refused["examples"][0].as_str().unwrap();
+        assert!(
+            example.starts_with(&format!("{}:2: recorded_at ", file.display()))
+                && example.contains("in the future"),
+            "{backend}: {example}"
+        );
+        assert_eq!(first["created"], 2, "{backend}: {first}");
+        assert_eq!(
+            tokens(&total(&store).await),
+            (2, 20, 42, 0, 200),
+            "{backend}"
+        );
+        let again = import_into(&store, "claude-code", &root).await;
+        assert_eq!(
+            again["lines_read"], 0,
+            "{backend}: the cursor passed the file"
+        );
+    }
+}

@@ -14,13 +14,17 @@ use super::claude::{self, FileContext};
 use super::files::{self, LineReader, Plan};
 use super::openclaw::{self, SessionIndex, State, Transcript};
 use super::openclaw_store::AgentStore;
-use super::sink::{CommitError, Sink};
+use super::sink::{CommitError, Prepared, Sink};
 use super::{Dedupe, ImportReport, Importer, LineOutcome, PathError, Skip};
 use crate::store::{ImportCursor, ImportRun, MessageClaim, RunStatus};
 
 /// Calls committed per transaction, with the cursors of every file they come from:
 /// many small files share a transaction (and their rollup deltas are summed once).
 const COMMIT_EVERY: usize = 5_000;
+
+/// Lines read between two yields to the async runtime (`serve` runs imports beside
+/// its requests).
+const YIELD_EVERY: u64 = 1_024;
 
 /// Events read per query from an OpenClaw SQLite session.
 const EVENT_PAGE: i64 = 2_000;
@@ -464,6 +468,10 @@ impl Pass {
             };
             let Some(current) = next else { break };
             self.report.lines_read += 1;
+            if self.report.lines_read.is_multiple_of(YIELD_EVERY) {
+                // Reading is CPU work between awaits: let the server's requests run.
+                tokio::task::yield_now().await;
+            }
             read_to = current.end;
             let (number, end, complete) = (current.number, current.end, current.complete);
             let place = format!("{location}:{number}");
@@ -606,18 +614,64 @@ impl Pass {
         }
     }
 
-    /// Hands the queued calls and cursors to a commit that runs while the next files
-    /// are read; commits stay one at a time and in order. False when an earlier commit
-    /// failed (the pass stops, and what was queued since is not stored).
+    /// Prepares the queued calls (validated and priced) and hands them with their
+    /// cursors to a commit that runs while the next files are read; commits stay one
+    /// at a time and in order. Refused events are dropped (and counted) and the rest
+    /// go on. False when this or an earlier commit failed (the pass stops, and what
+    /// was queued since is not stored).
     async fn flush(&mut self) -> bool {
         if !self.settle().await {
             return false;
         }
-        let queue = std::mem::take(&mut self.queue);
-        if queue.events.is_empty() && queue.cursors.is_empty() {
+        let Queue {
+            mut events,
+            mut claims,
+            cursors,
+            ..
+        } = std::mem::take(&mut self.queue);
+        if events.is_empty() && cursors.is_empty() {
             return true;
         }
-        self.in_flight = Some(tokio::spawn(commit(Arc::clone(&self.sink), queue)));
+        let cursors: Vec<ImportCursor> = cursors.into_values().collect();
+        let location = batch_location(&cursors);
+        let mut prepared = None;
+        for _ in 0..2 {
+            match self.sink.prepare(&mut events).await {
+                Ok(batch) => {
+                    prepared = Some(batch);
+                    break;
+                }
+                Err(CommitError::Rejected(errors)) => {
+                    let (examples, dropped) =
+                        drop_rejected(&mut events, &mut claims, &errors, &location);
+                    for example in examples {
+                        self.report.skip(Skip::Rejected, || example);
+                    }
+                    if !dropped {
+                        break;
+                    }
+                }
+                Err(CommitError::Failed(error)) => {
+                    self.report.errors.push(PathError {
+                        path: location,
+                        error,
+                    });
+                    self.stopped = true;
+                    return false;
+                }
+            }
+        }
+        let Some(batch) = prepared else {
+            self.report.errors.push(PathError {
+                path: location,
+                error: "the tracker refused the batch".into(),
+            });
+            self.stopped = true;
+            return false;
+        };
+        drop(events);
+        let sink = Arc::clone(&self.sink);
+        self.in_flight = Some(tokio::spawn(commit(sink, batch, claims, cursors, location)));
         true
     }
 
@@ -717,68 +771,33 @@ struct Settled {
     error: Option<PathError>,
 }
 
-/// Commits queued events with their cursors and claims; refused events are dropped
-/// (and listed) and the rest committed.
-async fn commit(sink: Arc<dyn Sink>, queue: Queue) -> Settled {
-    let Queue {
-        mut events,
-        mut claims,
-        cursors,
-        ..
-    } = queue;
-    let cursors: Vec<ImportCursor> = cursors.into_values().collect();
-    let location = match cursors.as_slice() {
-        [one] => one.location.clone(),
-        many => format!(
-            "{} files, the last {}",
-            many.len(),
-            many.last().map_or("", |c| c.location.as_str())
-        ),
-    };
+/// Commits a prepared batch with its cursors and claims; events a remote tracker
+/// refuses are dropped (and listed) and the rest committed.
+async fn commit(
+    sink: Arc<dyn Sink>,
+    mut batch: Prepared,
+    mut claims: Vec<Option<MessageClaim>>,
+    cursors: Vec<ImportCursor>,
+    location: String,
+) -> Settled {
     let mut settled = Settled::default();
     for _ in 0..2 {
         let claimed: Vec<MessageClaim> = claims.iter().flatten().cloned().collect();
-        match sink.commit(&events, cursors.clone(), claimed).await {
+        match sink.commit(&mut batch, cursors.clone(), claimed).await {
             Ok(done) => {
                 settled.done = done;
                 settled.cursors = cursors;
                 return settled;
             }
             Err(CommitError::Rejected(errors)) => {
-                let bad: HashSet<usize> = errors.iter().filter_map(|e| e.index).collect();
-                for error in &errors {
-                    let at = error
-                        .index
-                        .and_then(|i| events.get(i))
-                        .and_then(|event| event.get("metadata"))
-                        .map(|m| {
-                            let file = m.get("file").and_then(Value::as_str).unwrap_or(&location);
-                            match m.get("line").and_then(Value::as_u64) {
-                                Some(line) => format!("{file}:{line}"),
-                                None => file.to_string(),
-                            }
-                        })
-                        .unwrap_or_else(|| location.clone());
-                    settled
-                        .rejected
-                        .push(format!("{at}: {} {}", error.field, error.message));
-                }
-                if bad.is_empty() {
+                let Prepared::Events(events) = &mut batch else {
+                    break;
+                };
+                let (examples, dropped) = drop_rejected(events, &mut claims, &errors, &location);
+                settled.rejected.extend(examples);
+                if !dropped {
                     break;
                 }
-                let keep = |(i, _): &(usize, _)| !bad.contains(i);
-                events = events
-                    .into_iter()
-                    .enumerate()
-                    .filter(keep)
-                    .map(|(_, e)| e)
-                    .collect();
-                claims = claims
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(i, _)| !bad.contains(i))
-                    .map(|(_, c)| c)
-                    .collect();
             }
             Err(CommitError::Failed(error)) => {
                 settled.error = Some(PathError {
@@ -794,6 +813,61 @@ async fn commit(sink: Arc<dyn Sink>, queue: Queue) -> Settled {
         error: "the tracker refused the batch".into(),
     });
     settled
+}
+
+/// Where a batch comes from, for its errors: its file, or how many and the last.
+fn batch_location(cursors: &[ImportCursor]) -> String {
+    match cursors {
+        [one] => one.location.clone(),
+        many => format!(
+            "{} files, the last {}",
+            many.len(),
+            many.last().map_or("", |c| c.location.as_str())
+        ),
+    }
+}
+
+/// Drops the refused events (and their claims) from a batch; returns each refusal
+/// as `file:line: field message`, and whether any event was dropped.
+fn drop_rejected(
+    events: &mut Vec<Value>,
+    claims: &mut Vec<Option<MessageClaim>>,
+    errors: &[crate::ingest::FieldError],
+    location: &str,
+) -> (Vec<String>, bool) {
+    let examples = errors
+        .iter()
+        .map(|error| {
+            let at = error
+                .index
+                .and_then(|i| events.get(i))
+                .and_then(|event| event.get("metadata"))
+                .map(|m| {
+                    let file = m.get("file").and_then(Value::as_str).unwrap_or(location);
+                    match m.get("line").and_then(Value::as_u64) {
+                        Some(line) => format!("{file}:{line}"),
+                        None => file.to_string(),
+                    }
+                })
+                .unwrap_or_else(|| location.to_string());
+            format!("{at}: {} {}", error.field, error.message)
+        })
+        .collect();
+    let bad: HashSet<usize> = errors.iter().filter_map(|e| e.index).collect();
+    if bad.is_empty() {
+        return (examples, false);
+    }
+    let mut index = 0;
+    events.retain(|_| {
+        index += 1;
+        !bad.contains(&(index - 1))
+    });
+    let mut index = 0;
+    claims.retain(|_| {
+        index += 1;
+        !bad.contains(&(index - 1))
+    });
+    (examples, true)
 }
 
 fn looks_like_object(text: &str) -> bool {

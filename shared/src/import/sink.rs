@@ -11,9 +11,18 @@ use serde_json::Value;
 
 use super::Importer;
 use crate::config::Secret;
+use crate::domain::usage::UsageRecord;
 use crate::ingest::{parse_event_slice, FieldError};
 use crate::ledger::Ledger;
 use crate::store::{ImportCursor, MessageClaim, WriteStatus};
+
+/// A batch of calls made ready for [`Sink::commit`] by [`Sink::prepare`].
+pub enum Prepared {
+    /// Validated, priced and attributed: the local ledger's records.
+    Records(Vec<UsageRecord>),
+    /// The events themselves (a remote tracker validates them on arrival).
+    Events(Vec<Value>),
+}
 
 /// What one commit did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,11 +47,18 @@ pub enum CommitError {
 pub trait Sink: Send + Sync {
     /// Every cursor of an importer, by location.
     async fn cursors(&self, importer: Importer) -> Result<HashMap<String, ImportCursor>, String>;
-    /// Stores `events` (push events, `source = import`) and then `cursors` and
-    /// `claims`; the cursors never move unless the events are stored.
+    /// Makes push events (`source = import`) ready to store; while one batch is
+    /// being committed the next is prepared. `Rejected` leaves `events` in place so
+    /// that the caller can drop the refused ones and try again.
+    async fn prepare(&self, events: &mut Vec<Value>) -> Result<Prepared, CommitError> {
+        Ok(Prepared::Events(std::mem::take(events)))
+    }
+    /// Stores a prepared batch and then `cursors` and `claims`; the cursors never move
+    /// unless the calls are stored. `Rejected` (a remote tracker refused some events)
+    /// stores nothing and leaves the batch in place.
     async fn commit(
         &self,
-        events: &[Value],
+        batch: &mut Prepared,
         cursors: Vec<ImportCursor>,
         claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError>;
@@ -86,20 +102,39 @@ impl Sink for LedgerSink {
             .collect())
     }
 
+    async fn prepare(&self, events: &mut Vec<Value>) -> Result<Prepared, CommitError> {
+        if events.is_empty() {
+            return Ok(Prepared::Records(Vec::new()));
+        }
+        let batch = parse_event_slice(events, chrono::Utc::now()).map_err(CommitError::Rejected)?;
+        let records = self
+            .ledger
+            .resolve_import(batch)
+            .await
+            .map_err(|err| CommitError::Failed(err.to_string()))?;
+        Ok(Prepared::Records(records))
+    }
+
     async fn commit(
         &self,
-        events: &[Value],
+        batch: &mut Prepared,
         cursors: Vec<ImportCursor>,
         claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
-        let batch = if events.is_empty() {
-            Vec::new()
-        } else {
-            parse_event_slice(events, chrono::Utc::now()).map_err(CommitError::Rejected)?
+        let records = match batch {
+            Prepared::Records(records) => std::mem::take(records),
+            Prepared::Events(events) => {
+                let batch =
+                    parse_event_slice(events, chrono::Utc::now()).map_err(CommitError::Rejected)?;
+                self.ledger
+                    .resolve_import(batch)
+                    .await
+                    .map_err(|err| CommitError::Failed(err.to_string()))?
+            }
         };
         let outcomes = self
             .ledger
-            .ingest_import(batch, &cursors, &claims)
+            .write_import(records, &cursors, &claims)
             .await
             .map_err(|err| CommitError::Failed(err.to_string()))?;
         let mut done = Committed::default();
@@ -338,10 +373,15 @@ impl Sink for RemoteSink {
 
     async fn commit(
         &self,
-        events: &[Value],
+        batch: &mut Prepared,
         cursors: Vec<ImportCursor>,
         _claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
+        let Prepared::Events(events) = batch else {
+            return Err(CommitError::Failed(
+                "a remote tracker takes events, not records".into(),
+            ));
+        };
         let mut done = Committed::default();
         let mut offset = 0;
         for chunk in events.chunks(crate::ingest::MAX_BATCH) {

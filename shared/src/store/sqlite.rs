@@ -53,10 +53,16 @@ impl SqliteStore {
         // The connection that stores batches of records has a page cache of up to
         // 32 MiB (the default is 2 MiB): a transaction of a few thousand records then
         // stays in memory until it commits instead of spilling pages to the WAL midway.
+        // Its statement journals (the pages a multi-row insert changed, kept until the
+        // statement ends) stay in memory too instead of going to a temporary file.
         // One connection, so that only one such cache is ever filled.
         let bulk = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_lazy_with(options.pragma("cache_size", "-32768"));
+            .connect_lazy_with(
+                options
+                    .pragma("cache_size", "-32768")
+                    .pragma("temp_store", "memory"),
+            );
         Ok(SqliteStore {
             pool,
             bulk,

@@ -235,6 +235,29 @@ async fn the_document_is_valid_and_lists_every_route() {
                 .is_some_and(|m| m.starts_with("unknown parameter"));
             assert!(!unknown, "{name} {path}: `{p}` is documented but refused");
         }
+        // ... and each takes one value: given twice, it is a 400 that names it.
+        let first = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|param| param["in"] == "query")
+            .and_then(|param| param["name"].as_str());
+        if let Some(p) = first {
+            let uri = format!("{}?{p}=x&{p}=y", concrete(&path));
+            let r = call(&app, method(&name), &uri, None, Some(TEST_KEY)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{name} {path}: `{p}` twice"
+            );
+            assert_eq!(r.body["error"]["details"][0]["field"], p, "{name} {path}");
+            let message = r.body["error"]["details"][0]["message"].as_str();
+            assert!(
+                message.is_some_and(|m| m.contains("more than once")),
+                "{name} {path}: {}",
+                r.body
+            );
+        }
     }
     let undocumented = call(
         &app,

@@ -35,11 +35,13 @@ pub enum Format {
 pub struct Params(HashMap<String, String>);
 
 impl Params {
-    /// Parses a raw query string, rejecting parameters that `Q` (the endpoint's documented
-    /// parameters) does not list.
+    /// Parses a raw query string (`+` and percent escapes decoded), rejecting
+    /// parameters that `Q` (the endpoint's documented parameters) does not list and
+    /// any parameter given more than once: each takes one value, and silently keeping
+    /// one of two would answer a question the client did not ask.
     pub fn parse<Q: QuerySpec>(raw: Option<&str>) -> Result<Params, ApiError> {
         let mut map = HashMap::new();
-        for (key, value) in form_urlencoded(raw.unwrap_or_default()) {
+        for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             if !Q::PARAMS.iter().any(|p| p.name == key) {
                 let accepted: Vec<&str> = Q::PARAMS.iter().map(|p| p.name).collect();
                 return Err(ApiError::field(
@@ -47,7 +49,13 @@ impl Params {
                     format!("unknown parameter (accepted: {})", accepted.join(", ")),
                 ));
             }
-            map.insert(key, value);
+            if map.contains_key(key.as_ref()) {
+                return Err(ApiError::field(
+                    &key,
+                    "given more than once (each parameter takes one value)",
+                ));
+            }
+            map.insert(key.into_owned(), value.into_owned());
         }
         Ok(Params(map))
     }
@@ -178,43 +186,6 @@ impl Params {
     }
 }
 
-/// Decodes `a=b&c=d` (with `+` and percent escapes).
-fn form_urlencoded(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,10 +193,28 @@ mod tests {
 
     #[test]
     fn decodes_percent_and_plus() {
-        assert_eq!(decode("America%2FChicago"), "America/Chicago");
-        assert_eq!(decode("a+b%20c"), "a b c");
-        assert_eq!(decode("100%"), "100%");
-        assert_eq!(decode("%zz"), "%zz");
+        let params =
+            Params::parse::<RangeQuery>(Some("tz=America%2FChicago&start=a+b%20c&end=100%"))
+                .unwrap();
+        assert_eq!(params.get("tz"), Some("America/Chicago"));
+        assert_eq!(params.get("start"), Some("a b c"));
+        assert_eq!(params.get("end"), Some("100%"));
+        let params = Params::parse::<RangeQuery>(Some("tz=%zz&&group_by")).unwrap();
+        assert_eq!(params.get("tz"), Some("%zz"));
+        assert_eq!(params.get("group_by"), None, "an empty value is no value");
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_named() {
+        let err = Params::parse::<RangeQuery>(Some("tz=UTC&group_by=day&tz=Europe%2FBerlin"))
+            .unwrap_err();
+        assert!(err.to_string().contains("tz"), "{err}");
+        assert!(err.to_string().contains("more than once"), "{err}");
+        let err = Params::parse::<RangeQuery>(Some("tz=UTC&t%7A=UTC")).unwrap_err();
+        assert!(
+            err.to_string().contains("more than once"),
+            "decoded names compare: {err}"
+        );
     }
 
     #[test]

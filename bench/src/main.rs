@@ -1,4 +1,4 @@
-//! `cost-tracker-bench`: the benchmark behind `make bench` (issue 6). It fills a
+//! `cost-tracker-bench`: the benchmark behind `make bench`. It fills a
 //! fresh database through the product's own ingest path (the ledger and the
 //! store's batch write, rollups included), then measures the running service and
 //! prints one table of value / target / pass, also written as JSON.

@@ -1,5 +1,5 @@
 //! `cost-tracker-bench run`: prepare a fresh database, fill it, start the real
-//! `cost-tracker serve`, measure each target of issue 6, print one table and
+//! `cost-tracker serve`, measure each performance target, print one table and
 //! write it as JSON.
 
 use std::path::PathBuf;

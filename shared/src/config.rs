@@ -24,7 +24,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Everything the deployables read from the environment (SPEC §7).
+/// Everything the deployables read from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `postgres://…` or `sqlite://…`; default `sqlite://cost-tracker.db`.

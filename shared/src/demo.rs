@@ -1,6 +1,6 @@
-//! Synthetic but realistic usage for the `demo` command (SPEC §1, §4, §5).
+//! Synthetic but realistic usage for the `demo` command.
 //!
-//! The picture is the SPEC §1 user: an OpenClaw-style agent setup spending about $50 a day, mostly
+//! The picture is the product's typical user: an OpenClaw-style agent setup spending about $50 a day, mostly
 //! on Opus with heavy prompt caching, plus Sonnet/Haiku subagents, periodic heartbeats, cron jobs,
 //! a little OpenAI and Moonshot, and one model the catalog does not know (so `unpriced` shows up).
 //! Session labels follow the seeded project rules (`peakpaws-*`, `kanban-*`, …) with a few that

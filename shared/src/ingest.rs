@@ -1,4 +1,4 @@
-//! Validation of pushed usage events (SPEC §6.2): JSON in, [`NewUsage`] out, or a
+//! Validation of pushed usage events: JSON in, [`NewUsage`] out, or a
 //! list of every bad field. Nothing here touches storage.
 
 use chrono::{DateTime, Duration, Utc};

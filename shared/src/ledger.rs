@@ -1,5 +1,5 @@
 //! The ledger: turns arriving usage into priced, attributed records and keeps
-//! them consistent when rules or prices change (SPEC §5).
+//! them consistent when rules or prices change.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};

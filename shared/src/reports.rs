@@ -1,4 +1,4 @@
-//! Cost reports (SPEC §6.1) built from rollups only: breakdowns, zero-filled
+//! Cost reports built from rollups only: breakdowns, zero-filled
 //! buckets and summaries whose rounded parts add up exactly to the rounded total.
 
 use std::collections::BTreeMap;

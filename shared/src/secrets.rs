@@ -1,4 +1,4 @@
-//! `SECRETS_ARN` (SPEC §7): an AWS Secrets Manager secret holding a JSON object of
+//! `SECRETS_ARN`: an AWS Secrets Manager secret holding a JSON object of
 //! configuration variables; its values fill the variables the environment leaves
 //! unset. Read once, at start-up (a Lambda cold start), through `aws-config` (region,
 //! credentials and `AWS_ENDPOINT_URL` from the usual AWS sources).

@@ -1,4 +1,4 @@
-//! Collection (SPEC §8) against the fake Anthropic and OpenAI admin APIs, on both
+//! Collection against the fake Anthropic and OpenAI admin APIs, on both
 //! backends: totals equal a hand computation of the fake's data, re-runs and
 //! overlapping windows change nothing, a run cut off midway loses nothing and the
 //! next run completes it, and every fault of provider-apis.md §5 is handled.

@@ -1,4 +1,4 @@
-//! Context Vault sync (SPEC §9) against a fake vault, on both backends: the exact memory
+//! Context Vault sync against a fake vault, on both backends: the exact memory
 //! and header, one push per day across runs, catch-up of missed days in order, a re-push
 //! with a higher revision after late data, retries on 5xx/429/timeouts, a 4xx recorded
 //! as failed without a retry loop, an unreachable vault leaving days pending, days cut in

@@ -1,4 +1,4 @@
-//! Neon (SPEC §3) only accepts TLS: a `?sslmode=require` DATABASE_URL must connect
+//! Neon only accepts TLS: a `?sslmode=require` DATABASE_URL must connect
 //! over TLS. The local test server has `ssl = on` (a self-signed certificate, which
 //! `require` accepts; `verify-full` would check it against the web PKI roots).
 

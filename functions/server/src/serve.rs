@@ -29,7 +29,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             key
         }
     };
-    // Small pushes defer their rollup deltas to this folder (issue 6: concurrent
+    // Small pushes defer their rollup deltas to this folder (concurrent
     // pushes must not queue on the current hour's rollup rows).
     ledger.start_rollup_folder();
     let address = format!("{}:{}", config.host, config.port);

@@ -1,4 +1,4 @@
-//! Collection (SPEC §8): pull hourly usage from the Anthropic and OpenAI admin
+//! Collection: pull hourly usage from the Anthropic and OpenAI admin
 //! APIs and upsert each bucket-group by its natural key, so re-runs and
 //! overlapping windows converge on the same totals.
 //!
@@ -306,14 +306,14 @@ impl CollectReport {
     }
 }
 
-/// Settings of collection, taken from [`Config`] (SPEC §7).
+/// Settings of collection, taken from [`Config`].
 #[derive(Debug, Clone)]
 pub struct CollectSettings {
     pub anthropic: Option<ProviderAccess>,
     pub openai: Option<ProviderAccess>,
     pub backfill_days: u32,
     pub lookback_hours: u32,
-    /// Longest range fetched and committed as one unit (SPEC §8: 7 days).
+    /// Longest range fetched and committed as one unit (7 days).
     pub chunk: Duration,
     pub retry: RetryPolicy,
 }

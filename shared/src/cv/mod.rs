@@ -1,4 +1,4 @@
-//! Context Vault sync (SPEC §9): push each completed day's cost summary once, oldest
+//! Context Vault sync: push each completed day's cost summary once, oldest
 //! first, catching up at most [`CATCH_UP_DAYS`] missed days, and push a day again with
 //! `meta_data.revision + 1` when its numbers change after the push (late data).
 //!
@@ -31,7 +31,7 @@ pub use client::{PushError, PushReceipt, VaultAccess, VaultClient};
 pub use event::{sync_event, SyncFailure};
 pub use summary::{daily_summary, DailySummary};
 
-/// How many completed days a normal run looks back (SPEC §9: at most 7).
+/// How many completed days a normal run looks back (at most 7).
 pub const CATCH_UP_DAYS: u64 = 7;
 /// How far back a named day may be.
 pub const MAX_DAYS_BACK: u64 = 366;
@@ -41,7 +41,7 @@ pub const DAILY_RUN_AT: NaiveTime = match NaiveTime::from_hms_opt(1, 0, 0) {
     None => panic!("a valid time"),
 };
 
-/// Settings of the sync, taken from [`Config`] (SPEC §7).
+/// Settings of the sync, taken from [`Config`].
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
     /// `None` unless both `CONTEXT_VAULT_URL` and `CONTEXT_VAULT_API_KEY` are set.

@@ -1,4 +1,4 @@
-//! The daily summary pushed to Context Vault (SPEC §9) and the memory that carries it.
+//! The daily summary pushed to Context Vault and the memory that carries it.
 //!
 //! A summary is small on purpose: USD rounded to cents, at most [`MAX_KEYS`] keys per
 //! object (the smallest folded into `other`), keys cut to [`MAX_KEY_CHARS`] characters,

@@ -12,9 +12,9 @@ use serde::{Serialize, Serializer};
 
 /// Decimal places kept in storage.
 pub const STORAGE_SCALE: u32 = 12;
-/// Decimal places of USD figures in responses (SPEC §3).
+/// Decimal places of USD figures in responses.
 pub const RESPONSE_SCALE: u32 = 6;
-/// Decimal places of the Context Vault daily summary (SPEC §9: rounded to cents).
+/// Decimal places of the Context Vault daily summary (rounded to cents).
 pub const CENTS_SCALE: u32 = 2;
 
 /// An exact amount of US dollars, in picodollars.

@@ -1,4 +1,4 @@
-//! The price catalog (SPEC §5): list prices per model, effective-dated, with the
+//! The price catalog: list prices per model, effective-dated, with the
 //! modifiers (batch, flex, US-only inference, long context, web search) that turn a
 //! usage record's tokens into an exact cost.
 //!
@@ -685,7 +685,7 @@ mod tests {
         Decimal::from_str(text).unwrap()
     }
 
-    /// Mid-January 2026: every §3.1 price is in force.
+    /// Mid-January 2026: every listed price is in force.
     const JAN: &str = "2026-01-15T12:00:00Z";
     /// After the 2026-03-14 long-context change.
     const APR: &str = "2026-04-15T12:00:00Z";

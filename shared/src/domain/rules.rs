@@ -1,4 +1,4 @@
-//! Project mapping rules (SPEC §5): `(glob pattern, project, priority)` matched
+//! Project mapping rules: `(glob pattern, project, priority)` matched
 //! against a session label, an API key name or a workspace name.
 
 use serde::{Deserialize, Serialize};

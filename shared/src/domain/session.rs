@@ -1,4 +1,4 @@
-//! Session-type and agent inference for records that do not say (SPEC §5).
+//! Session-type and agent inference for records that do not say.
 
 use super::usage::SessionType;
 

@@ -1,5 +1,5 @@
 //! Reporting time frames: turns the `date`, `start`, `end`, `tz` and `group_by` query values into
-//! UTC ranges and buckets on whole UTC hours (SPEC §3, §6 "Time parameters", §6.1).
+//! UTC ranges and buckets on whole UTC hours.
 //!
 //! Costs are kept in rollups per UTC hour, so a report sums whole UTC hours. Local days, ISO weeks
 //! (starting Monday) and months are cut in an IANA time zone; that is exact as long as the zone's

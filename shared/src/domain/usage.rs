@@ -1,4 +1,4 @@
-//! The usage record (SPEC §4): what was used, when, by whom, and what it cost.
+//! The usage record: what was used, when, by whom, and what it cost.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -127,7 +127,7 @@ pub struct NewUsage {
     pub context_window: Option<String>,
     pub inference_geo: Option<String>,
     pub session_label: Option<String>,
-    /// Given by the event; `None` = infer (SPEC §5).
+    /// Given by the event; `None` = infer.
     pub session_type: Option<SessionType>,
     pub session_id: Option<String>,
     pub agent: Option<String>,

@@ -1,4 +1,4 @@
-//! `GET /costs/*` (SPEC §6.1): every answer comes from rollups.
+//! `GET /costs/*`: every answer comes from rollups.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -240,7 +240,7 @@ pub async fn by_provider(
 }
 
 /// `GET /costs/daily-summary?date=&tz=`: exactly the summary Context Vault receives for
-/// that day (default yesterday), SPEC §6.4 and §9.
+/// that day (default yesterday).
 #[utoipa::path(
     get,
     path = "/costs/daily-summary",

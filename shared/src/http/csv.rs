@@ -1,4 +1,4 @@
-//! `format=csv` (SPEC §6.4): RFC 4180 text (CRLF line ends, fields quoted only when
+//! `format=csv`: RFC 4180 text (CRLF line ends, fields quoted only when
 //! they hold a comma, a quote or a line break) with a header row and exact decimal
 //! costs, sent as an attachment with a file name that says what and which range.
 //! Reports are small and written at once; the raw-record export of `GET /api/usage`

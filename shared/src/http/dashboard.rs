@@ -1,4 +1,4 @@
-//! `GET /dashboard` (SPEC §6.4): one page of charts and tables over the JSON API, its
+//! `GET /dashboard`: one page of charts and tables over the JSON API, its
 //! HTML, CSS and JavaScript embedded in the binary (no build step, no CDN), served with
 //! a strict content security policy (no inline script or style; the page talks only to
 //! this origin).

@@ -1,4 +1,4 @@
-//! The REST API (SPEC §6) as one axum [`Router`], served by the `query-api`
+//! The REST API as one axum [`Router`], served by the `query-api`
 //! Lambda and by `cost-tracker serve` alike.
 
 mod admin;

@@ -1,4 +1,4 @@
-//! `GET /openapi.json` (SPEC §6.4): the OpenAPI 3.1 document, generated from the code.
+//! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the code.
 //!
 //! Every route is registered through `utoipa_axum::routes!` from a handler's
 //! `#[utoipa::path]`, so the router and the document are built from the same calls.
@@ -183,7 +183,7 @@ query_spec!(
     UsageSummaryQuery: START_DATE, END_DATE, TZ, GROUP_BY, FORMAT, PROVIDER, MODEL, PROJECT, AGENT, SESSION_TYPE, SOURCE
 );
 
-/// The error envelope of every 4xx and 5xx (SPEC §6).
+/// The error envelope of every 4xx and 5xx.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -229,12 +229,12 @@ impl Modify for ApiKeySecurity {
     security(("api_key" = []), ("bearer" = [])),
     components(schemas(ErrorBody)),
     tags(
-        (name = "costs", description = "Cost reports from hourly rollups (SPEC §6.1)"),
-        (name = "usage", description = "Usage events and raw records (SPEC §6.2)"),
+        (name = "costs", description = "Cost reports from hourly rollups"),
+        (name = "usage", description = "Usage events and raw records"),
         (name = "models", description = "The price catalog"),
-        (name = "admin", description = "Mapping rules, re-pricing, collection, Context Vault, status (SPEC §6.3)"),
+        (name = "admin", description = "Mapping rules, re-pricing, collection, Context Vault, status"),
         (name = "meta", description = "Health and this document"),
-        (name = "dashboard", description = "The web page and its files (SPEC §6.4)")
+        (name = "dashboard", description = "The web page and its files")
     )
 )]
 pub struct ApiDoc;

@@ -1,4 +1,4 @@
-//! `/api/usage` (SPEC §6.2): push events, list records, summarise.
+//! `/api/usage`: push events, list records, summarise.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -135,7 +135,7 @@ impl From<UsageRecord> for RecordView {
     operation_id = "push_usage",
     path = "/api/usage",
     tag = "usage",
-    request_body(content = Object, description = "One event, or an array of up to 5,000 (SPEC §6.2): `model` required; tokens, attribution, `recorded_at`, `cost`, `estimated_cost`, `event_id`, `metadata`, `source` (`push` or `import`; imported calls need `event_id` and keep the larger token total when sent again). A batch is all or nothing."),
+    request_body(content = Object, description = "One event, or an array of up to 5,000: `model` required; tokens, attribution, `recorded_at`, `cost`, `estimated_cost`, `event_id`, `metadata`, `source` (`push` or `import`; imported calls need `event_id` and keep the larger token total when sent again). A batch is all or nothing."),
     responses(
         (status = 201, description = "Stored (with computed cost, project and session type)", body = Created),
         (status = 200, description = "Every event was already stored with the same content", body = Created),

@@ -1,4 +1,4 @@
-//! Transcript import (SPEC §10, issue 12): reads what OpenClaw and Claude Code
+//! Transcript import : reads what OpenClaw and Claude Code
 //! already write and stores one record per model call with `source = import`.
 //!
 //! Each call becomes a push event (`"source":"import"`, its stable id as

@@ -124,7 +124,7 @@ impl RunStatus {
     }
 }
 
-/// One provider's collection run, as logged (SPEC §8). A run that is still
+/// One provider's collection run, as logged. A run that is still
 /// `running` with no `finished_at` long after it started was cut off.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CollectionRun {
@@ -179,7 +179,7 @@ pub struct MessageClaim {
     pub external_id: String,
 }
 
-/// One importer root's part of an import run, as logged (SPEC §10).
+/// One importer root's part of an import run, as logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportRun {
     /// Store id; 0 before the run is first saved.
@@ -379,7 +379,7 @@ impl CvPushStatus {
     }
 }
 
-/// One attempt to push a day's summary to Context Vault (SPEC §9), as logged.
+/// One attempt to push a day's summary to Context Vault, as logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CvPush {
     /// Store id; 0 before the push is first saved.

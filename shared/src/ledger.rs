@@ -116,6 +116,7 @@ impl Ledger {
     }
 
     /// Folds what is pending now (tests, shutdown); how many pending rows were folded.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn fold_now(&self) -> Result<u64, StoreError> {
         self.store.fold_pending_rollups().await
     }
@@ -265,6 +266,7 @@ impl Ledger {
     /// written in one transaction by a group-commit writer, so concurrent clients
     /// share commits instead of queueing on the same rollup rows; each still
     /// succeeds or fails on its own.
+    #[tracing::instrument(level = "debug", skip_all, fields(events = batch.len(), ?mode), err(level = "debug"))]
     pub async fn ingest(
         &self,
         batch: Vec<NewUsage>,
@@ -304,6 +306,7 @@ impl Ledger {
 
     /// Prices and attributes imported calls (the first half of an import commit,
     /// which can run while the previous batch is being written).
+    #[tracing::instrument(level = "debug", skip_all, fields(calls = batch.len()), err(level = "debug"))]
     pub async fn resolve_import(
         &self,
         batch: Vec<NewUsage>,
@@ -313,6 +316,7 @@ impl Ledger {
 
     /// Stores resolved imported calls with the cursors that cover them and their
     /// message claims, in one transaction (a call seen again keeps the larger token total).
+    #[tracing::instrument(level = "debug", skip_all, fields(records = records.len(), cursors = cursors.len()), err(level = "debug"))]
     pub async fn write_import(
         &self,
         records: Vec<UsageRecord>,
@@ -323,6 +327,7 @@ impl Ledger {
     }
 
     /// Re-applies the current rules to every rule-attributed record.
+    #[tracing::instrument(skip_all, err)]
     pub async fn apply_rules(&self) -> Result<RetagReport, StoreError> {
         self.forget_rules();
         let rules = self.rules().await?;
@@ -354,6 +359,7 @@ impl Ledger {
 
     /// Recomputes computed costs in `[start, end)` with the current catalog.
     /// Reported costs stay the figure totals use; their computed twin is refreshed.
+    #[tracing::instrument(skip_all, fields(%start, %end), err)]
     pub async fn reprice(
         &self,
         start: DateTime<Utc>,

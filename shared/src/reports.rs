@@ -227,6 +227,7 @@ fn total_usd(total: &Totals) -> Decimal {
 }
 
 /// A breakdown by one dimension.
+#[tracing::instrument(level = "debug", skip_all, fields(dim = dim.column()), err(level = "debug"))]
 pub async fn breakdown(
     store: &dyn Store,
     scope: &Scope,
@@ -284,6 +285,7 @@ async fn bucketed(
 
 /// Totals and zero-filled buckets by day, ISO week or month; with `stack_by`, each
 /// bucket split by that dimension and the range's totals by it.
+#[tracing::instrument(level = "debug", skip_all, fields(?granularity, ?stack_by), err(level = "debug"))]
 pub async fn range(
     store: &dyn Store,
     scope: &Scope,
@@ -305,6 +307,7 @@ pub async fn range(
 }
 
 /// One day with breakdowns by model, project and session type.
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn daily(store: &dyn Store, scope: &Scope) -> Result<DailyReport, StoreError> {
     let (total, by_model) = grouped(store, scope, Dimension::Model).await?;
     let (_, by_project) = grouped(store, scope, Dimension::Project).await?;
@@ -319,6 +322,7 @@ pub async fn daily(store: &dyn Store, scope: &Scope) -> Result<DailyReport, Stor
 }
 
 /// The last `days` days including today, with a daily average and daily buckets.
+#[tracing::instrument(level = "debug", skip_all, fields(days), err(level = "debug"))]
 pub async fn summary(
     store: &dyn Store,
     scope: &Scope,

@@ -398,6 +398,7 @@ impl Collector {
 
     /// Collects as asked. Provider failures are in the report (one failing provider
     /// does not stop the other); only a request naming an unconfigured provider is an error.
+    #[tracing::instrument(skip_all, fields(provider = ?request.provider), err(level = "info"))]
     pub async fn collect_once(
         &self,
         request: CollectRequest,

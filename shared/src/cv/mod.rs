@@ -262,6 +262,7 @@ impl Syncer {
 
     /// Pushes what the request asks for. Vault failures are in the report; only a
     /// storage failure is an error.
+    #[tracing::instrument(skip_all, fields(trigger = ?request.trigger), err)]
     pub async fn sync_once(
         &self,
         request: SyncRequest,

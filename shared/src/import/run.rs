@@ -41,6 +41,7 @@ pub struct ImportOptions {
 }
 
 /// Runs one import pass; never fails as a whole (errors are in the report).
+#[tracing::instrument(skip_all, fields(importer = options.importer.as_str(), trigger = %options.trigger))]
 pub async fn import_once(sink: Arc<dyn Sink>, options: &ImportOptions) -> ImportReport {
     let clock = Instant::now();
     let mut pass = Pass {

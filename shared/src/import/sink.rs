@@ -121,17 +121,13 @@ impl Sink for LedgerSink {
         cursors: Vec<ImportCursor>,
         claims: Vec<MessageClaim>,
     ) -> Result<Committed, CommitError> {
-        let records = match batch {
-            Prepared::Records(records) => std::mem::take(records),
-            Prepared::Events(events) => {
-                let batch =
-                    parse_event_slice(events, chrono::Utc::now()).map_err(CommitError::Rejected)?;
-                self.ledger
-                    .resolve_import(batch)
-                    .await
-                    .map_err(|err| CommitError::Failed(err.to_string()))?
-            }
+        if let Prepared::Events(events) = batch {
+            *batch = self.prepare(events).await?;
+        }
+        let Prepared::Records(records) = batch else {
+            unreachable!("prepare makes records")
         };
+        let records = std::mem::take(records);
         let outcomes = self
             .ledger
             .write_import(records, &cursors, &claims)

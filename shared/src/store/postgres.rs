@@ -64,7 +64,7 @@ impl PgStore {
         source: &str,
         keys: &[&str],
     ) -> Result<Vec<PgRow>, StoreError> {
-        Ok(sqlx::query(records::SELECT_BY_KEY_ARRAY)
+        Ok(sqlx::query(records::SELECT_BY_KEY_ARRAY.as_str())
             .bind(source)
             .bind(keys)
             .fetch_all(conn)

@@ -144,14 +144,14 @@ pub(crate) const INSERT_NEW_DEFERRED: &str = "WITH v AS (SELECT * FROM UNNEST($1
 /// Postgres: the stored records of one source (`$1`) with the external ids in the
 /// array `$2`. A join with the array, not `IN (…)`: with statistics not yet updated
 /// after a bulk import, Postgres scanned every record of the source for the list.
-pub(crate) const SELECT_BY_KEY_ARRAY: &str = "SELECT u.id, u.source, u.external_id, \
-    u.recorded_at_ms, u.bucket_seconds, u.provider, u.model, u.model_key, u.input_tokens, \
-    u.output_tokens, u.cache_read_tokens, u.cache_write_5m_tokens, u.cache_write_1h_tokens, \
-    u.web_search_requests, u.request_count, u.service_tier, u.context_window, u.inference_geo, \
-    u.session_label, u.session_type, u.session_id, u.agent, u.project, u.project_source, \
-    u.api_key_id, u.api_key_name, u.workspace_id, u.workspace_name, u.cost_pico, u.cost_source, \
-    u.computed_cost_pico, u.price_ref, u.unpriced, u.raw \
-    FROM UNNEST($2::text[]) AS k (key) JOIN usage_records u ON u.source = $1 AND u.external_id = k.key";
+pub(crate) static SELECT_BY_KEY_ARRAY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        // The array's one column is `key`, so the record's column names stay unambiguous.
+        format!(
+            "SELECT {RECORD_COLUMNS} FROM UNNEST($2::text[]) AS k (key) \
+         JOIN usage_records u ON u.source = $1 AND u.external_id = k.key"
+        )
+    });
 
 /// SQLite: the stored records of one source with these external ids.
 pub(crate) fn select_by_keys_sql(keys: usize) -> String {

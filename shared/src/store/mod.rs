@@ -1,11 +1,24 @@
-//! Storage: one [`Store`] trait, a Postgres and a SQLite implementation chosen by
-//! the `DATABASE_URL` scheme, and the rollups that let reports skip raw records.
+//! Storage: one [`Store`] trait, implemented once by [`SqlStore`] on Postgres or
+//! SQLite (chosen by the `DATABASE_URL` scheme), and the rollups that let reports
+//! skip raw records.
+//!
+//! - [`schema`]: the columns and sums, each listed once, and the SQL built from them;
+//! - [`db`]: a query as text and values, run on either backend; [`rows`]: what it reads;
+//! - [`backend`]: every way Postgres ([`postgres`]) and SQLite ([`sqlite`]) differ;
+//! - [`write`], [`edit`], [`read`], [`logs`]: the store's operations, by job.
 
+mod backend;
+mod db;
+mod edit;
+mod logs;
 mod postgres;
-pub(crate) mod records;
+mod read;
 pub(crate) mod rollup;
-mod sql_impl;
+mod rows;
+mod schema;
+mod sql_store;
 mod sqlite;
+mod write;
 
 use std::sync::Arc;
 
@@ -15,12 +28,11 @@ use chrono::{DateTime, Utc};
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
-pub use postgres::PgStore;
 pub use rollup::{
     hour_start as rollup_hour, Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey,
     Totals,
 };
-pub use sqlite::SqliteStore;
+pub use sql_store::SqlStore;
 
 /// Storage failures. Messages never contain SQL text or connection strings.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +90,7 @@ pub struct UsageQuery {
 }
 
 /// The attribution inputs shared by records whose project came from a rule.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct MappingSubject {
     pub session_label: Option<String>,
     pub api_key_name: Option<String>,
@@ -97,9 +109,10 @@ pub struct CostChange {
 }
 
 /// The state of a collection run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
+    #[default]
     Running,
     Succeeded,
     Failed,
@@ -126,17 +139,27 @@ impl RunStatus {
 
 /// One provider's collection run, as logged. A run that is still
 /// `running` with no `finished_at` long after it started was cut off.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct CollectionRun {
     /// Store id; 0 before the run is first saved.
     pub id: i64,
     pub provider: String,
     /// `schedule`, `manual`, `api`, `cli` or `serve`.
     pub trigger: String,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub status: RunStatus,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub started_at: DateTime<Utc>,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub finished_at: Option<DateTime<Utc>>,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub range_start: DateTime<Utc>,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub range_end: DateTime<Utc>,
     /// Chunks committed (each at most 7 days).
     pub chunks: i64,
@@ -153,7 +176,7 @@ pub struct CollectionRun {
 
 /// Where the import of one transcript file (or one session of an OpenClaw SQLite
 /// store) stands; saved in the transaction that stores the records it covers.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct ImportCursor {
     /// `openclaw` or `claude-code`.
     pub importer: String,
@@ -180,7 +203,7 @@ pub struct MessageClaim {
 }
 
 /// One importer root's part of an import run, as logged.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct ImportRun {
     /// Store id; 0 before the run is first saved.
     pub id: i64,
@@ -188,8 +211,14 @@ pub struct ImportRun {
     pub root: String,
     /// `cli`, `watch` or `serve`.
     pub trigger: String,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub status: RunStatus,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub started_at: DateTime<Utc>,
+    /// Read from its column by [`rows`], which checks it.
+    #[sqlx(skip)]
     pub finished_at: Option<DateTime<Utc>>,
     pub files_scanned: i64,
     pub lines_read: i64,
@@ -339,9 +368,9 @@ pub type DynStore = Arc<dyn Store>;
 /// Opens the store named by a `DATABASE_URL` (`postgres://…`, `postgresql://…` or `sqlite://…`).
 pub async fn open(url: &str) -> Result<DynStore, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Ok(Arc::new(SqlStore::connect_postgres(url).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqlStore::connect_sqlite(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
     }

@@ -1,36 +1,33 @@
-//! The Postgres store (Neon in production, any Postgres 14+).
+//! The Postgres backend (Neon in production, any Postgres 14+).
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgPoolOptions};
 use sqlx::ConnectOptions;
 
-use super::records;
-use super::sql_impl::impl_sql_store;
+use super::db::Value;
+use super::rollup::RollupDeltas;
+use super::rows::RecordRow;
+use super::schema::{self, RECORD};
 use super::StoreError;
 use crate::domain::usage::UsageRecord;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// A pool of Postgres connections.
-#[derive(Clone)]
-pub struct PgStore {
-    pool: PgPool,
-    /// The connections of the one-statement push path (see `insert_new_deferred`).
+/// The pools of one Postgres database.
+pub(crate) struct Pg {
+    pub(crate) pool: PgPool,
+    /// The connections of the one-statement push (see [`Pg::insert_new_deferred`]).
     push_pool: PgPool,
     /// When `rollup_pending` was last vacuumed (ms since the epoch).
-    pending_vacuumed_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    pending_vacuumed_ms: Arc<AtomicI64>,
 }
 
-impl PgStore {
-    const BACKEND: &'static str = "postgres";
-    /// Rows per multi-row statement: one round trip for many rows; 500 × 35 binds
-    /// stays well under the 65,535-bind limit.
-    const ROWS_PER_STATEMENT: usize = 500;
-    /// Records per insert statement (× 36 binds).
-    const INSERT_ROWS: usize = 500;
-    const PARAMS: records::Params = records::Params::Numbered;
-
-    /// Connects lazily-validated; the URL is never echoed in errors.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+impl Pg {
+    /// Connects; the URL is never echoed in errors.
+    pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
         // Multi-row statements are long: never copy their text into the log.
         let options = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)?
             .disable_statement_logging();
@@ -46,44 +43,36 @@ impl PgStore {
             .max_connections(4)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_lazy_with(options.options([("plan_cache_mode", "force_generic_plan")]));
-        Ok(PgStore {
+        Ok(Pg {
             pool,
             push_pool,
             pending_vacuumed_ms: Default::default(),
         })
     }
 
-    async fn run_migrations(&self) -> Result<(), StoreError> {
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
 
     /// The stored records of `source` with these external ids.
-    async fn stored_by_keys(
-        conn: &mut sqlx::PgConnection,
+    pub(crate) async fn stored_by_keys(
+        conn: &mut PgConnection,
         source: &str,
         keys: &[&str],
-    ) -> Result<Vec<PgRow>, StoreError> {
-        Ok(sqlx::query(records::SELECT_BY_KEY_ARRAY.as_str())
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        Ok(sqlx::query_as(schema::SELECT_BY_KEY_ARRAY.as_str())
             .bind(source)
             .bind(keys)
             .fetch_all(conn)
             .await?)
     }
 
-    fn bulk_pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Postgres handles concurrent writers itself (rollup rows are locked in key order).
-    async fn write_guard(&self) {}
-
     /// After a fold: `rollup_pending` is emptied every few hundred milliseconds, and
     /// its dead rows would pile up for a minute or more between autovacuum runs, so
     /// every scan of it (each report, each fold) would read them all. Vacuuming it
     /// at most once a second keeps it a few pages long; it takes a millisecond or two.
-    async fn after_fold(&self, folded: u64) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
+    pub(crate) async fn after_fold(&self, folded: u64) -> Result<(), StoreError> {
         let now = chrono::Utc::now().timestamp_millis();
         let last = self.pending_vacuumed_ms.load(Ordering::Relaxed);
         if folded == 0 || now - last < 1_000 {
@@ -97,13 +86,14 @@ impl PgStore {
     }
 
     /// The common case of a push, in one round trip: every record is new, so it is
-    /// stored with its rollup delta appended to `rollup_pending` by one statement in
-    /// autocommit (atomic on its own). Returns false, having stored nothing, when a key
-    /// exists already or repeats within the batch, or when a concurrent write takes a
-    /// key first; the caller then takes the general path.
-    async fn insert_new_deferred(&self, records: &mut [UsageRecord]) -> Result<bool, StoreError> {
-        use sqlx::Row;
-        use std::collections::{HashMap, HashSet};
+    /// stored with its rollup deltas appended to `rollup_pending` by one statement
+    /// ([`schema::INSERT_NEW_DEFERRED`]) in autocommit. Returns false, having stored
+    /// nothing, when a key exists already or repeats within the batch, or when a
+    /// concurrent write takes a key first; the caller then takes the general path.
+    pub(crate) async fn insert_new_deferred(
+        &self,
+        records: &mut [UsageRecord],
+    ) -> Result<bool, StoreError> {
         if records.is_empty() {
             return Ok(false);
         }
@@ -114,9 +104,30 @@ impl PgStore {
         {
             return Ok(false);
         }
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        let query = bind_columns(sqlx::query(records::INSERT_NEW_DEFERRED), records).bind(now_ms);
-        let rows = match query.fetch_all(&self.push_pool).await {
+        let mut deltas = RollupDeltas::default();
+        for record in records.iter() {
+            deltas.add_record(record);
+        }
+        let deltas: Vec<_> = deltas.into_changes().collect();
+        let mut args = PgArguments::default();
+        for column in &RECORD {
+            add_array(&mut args, records.iter().map(|r| (column.value)(r)))?;
+        }
+        add(&mut args, chrono::Utc::now().timestamp_millis())?;
+        for i in 0..schema::ROLLUP_KEY.len() {
+            add_array(
+                &mut args,
+                deltas.iter().map(|(k, _)| schema::key_values(k)[i].clone()),
+            )?;
+        }
+        for i in 0..schema::SUMS.len() {
+            add_array(
+                &mut args,
+                deltas.iter().map(|(_, t)| schema::sum_values(t)[i].clone()),
+            )?;
+        }
+        let query = sqlx::query_as_with(schema::INSERT_NEW_DEFERRED.as_str(), args);
+        let rows: Vec<(i64, String, String)> = match query.fetch_all(&self.push_pool).await {
             Ok(rows) => rows,
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => return Ok(false),
             Err(err) => return Err(err.into()),
@@ -126,69 +137,92 @@ impl PgStore {
             debug_assert!(rows.is_empty());
             return Ok(false);
         }
-        let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            ids.insert((row.try_get(1)?, row.try_get(2)?), row.try_get(0)?);
-        }
+        let mut ids: HashMap<(String, String), i64> = rows
+            .into_iter()
+            .map(|(id, source, external_id)| ((source, external_id), id))
+            .collect();
         for record in records.iter_mut() {
             let key = (
                 record.source.as_str().to_string(),
                 record.external_id.clone(),
             );
-            record.id = *ids
-                .get(&key)
+            record.id = ids
+                .remove(&key)
                 .ok_or_else(|| StoreError::Corrupt("an inserted record was not returned".into()))?;
         }
         Ok(true)
     }
 }
 
-impl_sql_store!(PgStore, PgRow);
+fn add<'q, T>(args: &mut PgArguments, value: T) -> Result<(), StoreError>
+where
+    T: sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + 'q,
+{
+    use sqlx::Arguments;
+    args.add(value)
+        .map_err(|err| StoreError::Database(sqlx::Error::Encode(err)))
+}
 
-/// Binds records as one array per column, in [`records::INSERT_RECORD`] order ($1–$34).
-fn bind_columns<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    records: &'q [UsageRecord],
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    fn col<'a, T>(records: &'a [UsageRecord], f: impl Fn(&'a UsageRecord) -> T) -> Vec<T> {
-        records.iter().map(f).collect()
+/// Adds one column's values as one Postgres array (every value of a column has the
+/// same kind: [`schema::Column::value`] gives one variant per column).
+fn add_array<'a>(
+    args: &mut PgArguments,
+    values: impl Iterator<Item = Value<'a>>,
+) -> Result<(), StoreError> {
+    let values: Vec<Value<'a>> = values.collect();
+    let kind = values.first().map(std::mem::discriminant);
+    if values
+        .iter()
+        .any(|v| Some(std::mem::discriminant(v)) != kind)
+    {
+        return Err(StoreError::Corrupt("a column mixes kinds of values".into()));
     }
-    let text = |f: fn(&UsageRecord) -> &str| col(records, f);
-    let opt = |f: fn(&UsageRecord) -> Option<&str>| col(records, f);
-    let int = |f: fn(&UsageRecord) -> i64| col(records, f);
-    query
-        .bind(text(|r| r.source.as_str()))
-        .bind(text(|r| r.external_id.as_str()))
-        .bind(int(|r| r.recorded_at.timestamp_millis()))
-        .bind(int(|r| super::rollup::hour_start(r.recorded_at)))
-        .bind(col(records, |r| r.bucket_seconds))
-        .bind(text(|r| r.provider.as_str()))
-        .bind(text(|r| r.model.as_str()))
-        .bind(text(|r| r.model_key.as_str()))
-        .bind(int(|r| r.tokens.input))
-        .bind(int(|r| r.tokens.output))
-        .bind(int(|r| r.tokens.cache_read))
-        .bind(int(|r| r.tokens.cache_write_5m))
-        .bind(int(|r| r.tokens.cache_write_1h))
-        .bind(int(|r| r.tokens.web_search_requests))
-        .bind(int(|r| r.tokens.requests))
-        .bind(opt(|r| r.service_tier.as_deref()))
-        .bind(opt(|r| r.context_window.as_deref()))
-        .bind(opt(|r| r.inference_geo.as_deref()))
-        .bind(opt(|r| r.session_label.as_deref()))
-        .bind(text(|r| r.session_type.as_str()))
-        .bind(opt(|r| r.session_id.as_deref()))
-        .bind(opt(|r| r.agent.as_deref()))
-        .bind(text(|r| r.project.as_str()))
-        .bind(text(|r| r.project_source.as_str()))
-        .bind(opt(|r| r.api_key_id.as_deref()))
-        .bind(opt(|r| r.api_key_name.as_deref()))
-        .bind(opt(|r| r.workspace_id.as_deref()))
-        .bind(opt(|r| r.workspace_name.as_deref()))
-        .bind(int(|r| r.cost.0))
-        .bind(text(|r| r.cost_source.as_str()))
-        .bind(col(records, |r| r.computed_cost.map(|c| c.0)))
-        .bind(opt(|r| r.price_ref.as_deref()))
-        .bind(col(records, |r| r.unpriced))
-        .bind(col(records, |r| r.raw.to_string()))
+    fn each<'a, T>(values: Vec<Value<'a>>, f: impl Fn(Value<'a>) -> Option<T>) -> Vec<T> {
+        values.into_iter().filter_map(f).collect()
+    }
+    match values.first() {
+        None | Some(Value::BigInt(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::BigInt(x) => Some(x),
+                _ => None,
+            }),
+        ),
+        Some(Value::OptBigInt(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::OptBigInt(x) => Some(x),
+                _ => None,
+            }),
+        ),
+        Some(Value::Int(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::Int(x) => Some(x),
+                _ => None,
+            }),
+        ),
+        Some(Value::Bool(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::Bool(x) => Some(x),
+                _ => None,
+            }),
+        ),
+        Some(Value::Text(_)) | Some(Value::OptText(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::Text(x) => Some(Some(x)),
+                Value::OptText(x) => Some(x),
+                _ => None,
+            }),
+        ),
+        Some(Value::Owned(_)) => add(
+            args,
+            each(values, |v| match v {
+                Value::Owned(x) => Some(x),
+                _ => None,
+            }),
+        ),
+    }
 }

@@ -261,17 +261,6 @@ pub enum Grouping {
     HourBy(Dimension),
 }
 
-impl Grouping {
-    pub(crate) fn columns(self) -> Vec<&'static str> {
-        match self {
-            Grouping::Total => vec![],
-            Grouping::Hour => vec!["hour_start"],
-            Grouping::By(d) => vec![d.column()],
-            Grouping::HourBy(d) => vec!["hour_start", d.column()],
-        }
-    }
-}
-
 /// The group a row of [`crate::store::Store::rollup_totals`] belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupKey {

@@ -1,0 +1,270 @@
+//! Reading records and rollups: the raw listing and its export pages, and the
+//! report sums (from the one-dimension rollups when nothing is filtered, else from
+//! the full-key rollups; both through their `*_live` views, pending deltas included).
+
+use chrono::{DateTime, Utc};
+
+use super::backend::Backend;
+use super::db::{Sql, Value};
+use super::rollup::{Filters, GroupKey, Grouping, Totals};
+use super::rows::{self, GroupRow, RecordRow, SumsRow};
+use super::schema::{RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS};
+use super::{StoreError, UsageQuery};
+use crate::domain::usage::UsageRecord;
+
+/// The raw-record listing's `WHERE` clause and its values (numbered from `$1`).
+fn usage_where<'a>(
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    filters: &'a Filters,
+) -> (String, Vec<Value<'a>>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut values = Vec::new();
+    if let Some(start) = start {
+        values.push(Value::BigInt(start.timestamp_millis()));
+        clauses.push(format!("recorded_at_ms >= ${}", values.len()));
+    }
+    if let Some(end) = end {
+        values.push(Value::BigInt(end.timestamp_millis()));
+        clauses.push(format!("recorded_at_ms < ${}", values.len()));
+    }
+    for (dim, value) in filters.pairs() {
+        values.push(Value::Text(value));
+        let column = match dim.column() {
+            "agent" => "COALESCE(agent, '')",
+            "model" => "model_key",
+            other => other,
+        };
+        clauses.push(format!("{column} = ${}", values.len()));
+    }
+    (clauses.join(" AND "), values)
+}
+
+fn with_values<'a>(text: &'a str, values: &[Value<'a>]) -> Sql<'a> {
+    let mut sql = Sql::with_capacity(text, values.len() + 3);
+    for value in values {
+        sql.push(value.clone());
+    }
+    sql
+}
+
+/// Raw records, newest first, and the total matching.
+pub(crate) async fn list_usage(
+    db: &Backend,
+    query: &UsageQuery,
+) -> Result<(Vec<UsageRecord>, i64), StoreError> {
+    let (clause, values) = usage_where(query.start, query.end, &query.filters);
+    let count_sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM usage_records WHERE {clause}");
+    let n = values.len();
+    let list_sql = format!(
+        "SELECT {} FROM usage_records WHERE {clause} \
+         ORDER BY recorded_at_ms DESC, id DESC LIMIT ${} OFFSET ${}",
+        *RECORD_SELECT,
+        n + 1,
+        n + 2
+    );
+    let mut conn = db.conn().await?;
+    let (total,): (i64,) = conn
+        .exec()
+        .fetch_one(with_values(&count_sql, &values))
+        .await?;
+    let list = with_values(&list_sql, &values)
+        .bind(query.limit)
+        .bind(query.offset);
+    let rows: Vec<RecordRow> = conn.exec().fetch_all(list).await?;
+    Ok((rows::records(rows)?, total))
+}
+
+/// Keyset pagination over [`list_usage`]'s order; see [`super::Store::usage_page`].
+pub(crate) async fn usage_page(
+    db: &Backend,
+    query: &UsageQuery,
+    before: Option<(DateTime<Utc>, i64)>,
+) -> Result<Vec<UsageRecord>, StoreError> {
+    // The end of the range and the cursor are one upper bound (`<= at`), so both
+    // backends walk the (recorded_at_ms DESC, id DESC) index from there: every page
+    // costs the same however deep the export is.
+    let (clause, values) = usage_where(query.start, None, &query.filters);
+    let (at, id, limit) = (values.len() + 1, values.len() + 2, values.len() + 3);
+    let text = format!(
+        "SELECT {} FROM usage_records WHERE {clause} AND recorded_at_ms <= ${at} \
+         AND (recorded_at_ms < ${at} OR id < ${id}) ORDER BY recorded_at_ms DESC, id DESC \
+         LIMIT ${limit}",
+        *RECORD_SELECT
+    );
+    let (before_ms, before_id) = match before {
+        Some((at, id)) => (at.timestamp_millis(), id),
+        None => (
+            query.end.map_or(i64::MAX, |end| end.timestamp_millis() - 1),
+            i64::MAX,
+        ),
+    };
+    let sql = with_values(&text, &values)
+        .bind(before_ms)
+        .bind(before_id)
+        .bind(query.limit);
+    let rows: Vec<RecordRow> = db.conn().await?.exec().fetch_all(sql).await?;
+    rows::records(rows)
+}
+
+/// Records in `[start, end)` with id greater than `after_id`, by id, at most `limit`.
+pub(crate) async fn records_between(
+    db: &Backend,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<UsageRecord>, StoreError> {
+    let text = format!(
+        "SELECT {} FROM usage_records WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 \
+         AND id > $3 ORDER BY id LIMIT $4",
+        *RECORD_SELECT
+    );
+    let sql = Sql::new(&text)
+        .bind(start.timestamp_millis())
+        .bind(end.timestamp_millis())
+        .bind(after_id)
+        .bind(limit);
+    let rows: Vec<RecordRow> = db.conn().await?.exec().fetch_all(sql).await?;
+    rows::records(rows)
+}
+
+/// A report over the one-dimension rollups (no filters) for `[start, end)` (whole
+/// hours, epoch seconds): the SQL (binding `$1` = the dim, then the returned
+/// bounds), with the group in `hour` and/or `value`.
+fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
+    let (columns, group_by) = match grouping {
+        Grouping::Total => ("", ""),
+        Grouping::By(_) => ("value, ", "value"),
+        Grouping::Hour => ("bucket_start AS hour, ", "bucket_start"),
+        Grouping::HourBy(_) => ("bucket_start AS hour, value, ", "bucket_start, value"),
+    };
+    let by_hour = matches!(grouping, Grouping::Hour | Grouping::HourBy(_));
+    let first_day = start + (86_400 - start.rem_euclid(86_400)) % 86_400;
+    let last_day = end - end.rem_euclid(86_400);
+    let (range, bounds) = if by_hour || first_day >= last_day {
+        (
+            "dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
+            vec![start, end],
+        )
+    } else {
+        // Whole UTC days from day rows, the partial days at either end from hour rows.
+        // Three flat OR terms, each a full key prefix and range, so SQLite reads three
+        // index ranges (a nested OR made it read every row of the dimension).
+        (
+            "(dim = $1 AND grain = 'd' AND bucket_start >= $2 AND bucket_start < $3) \
+             OR (dim = $1 AND grain = 'h' AND bucket_start >= $4 AND bucket_start < $5) \
+             OR (dim = $1 AND grain = 'h' AND bucket_start >= $6 AND bucket_start < $7)",
+            vec![first_day, last_day, start, first_day, last_day, end],
+        )
+    };
+    let mut sql = format!(
+        "SELECT {columns}{} FROM usage_rollup_dims_live WHERE {range}",
+        *ROLLUP_SUMS
+    );
+    if !group_by.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(group_by);
+    }
+    (sql, bounds)
+}
+
+/// A report over the full-key rollups: `[start, end)` is `$1`, `$2`, the filters follow.
+fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Vec<&str>) {
+    let (columns, group_by) = match grouping {
+        Grouping::Total => (String::new(), String::new()),
+        Grouping::Hour => ("hour_start AS hour, ".into(), "hour_start".into()),
+        Grouping::By(d) => (format!("{} AS value, ", d.column()), d.column().into()),
+        Grouping::HourBy(d) => (
+            format!("hour_start AS hour, {} AS value, ", d.column()),
+            format!("hour_start, {}", d.column()),
+        ),
+    };
+    let mut sql = format!(
+        "SELECT {columns}{} FROM usage_rollups_live WHERE hour_start >= $1 AND hour_start < $2",
+        *ROLLUP_SUMS
+    );
+    let mut values = Vec::new();
+    for (dim, value) in filters.pairs() {
+        values.push(value);
+        sql.push_str(&format!(" AND {} = ${}", dim.column(), values.len() + 2));
+    }
+    if !group_by.is_empty() {
+        sql.push_str(" GROUP BY ");
+        sql.push_str(&group_by);
+    }
+    (sql, values)
+}
+
+/// Sums rollups over `[start, end)` (whole UTC hours), grouped as asked.
+pub(crate) async fn rollup_totals(
+    db: &Backend,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    filters: &Filters,
+    grouping: Grouping,
+) -> Result<Vec<(GroupKey, Totals)>, StoreError> {
+    let mut conn = db.conn().await?;
+    let rows: Vec<GroupRow> = if filters.pairs().is_empty() {
+        let dim = match grouping {
+            Grouping::Total | Grouping::Hour => "total",
+            Grouping::By(d) | Grouping::HourBy(d) => d.column(),
+        };
+        let (text, bounds) = dims_query(grouping, start.timestamp(), end.timestamp());
+        let mut sql = Sql::new(&text).bind(dim);
+        for bound in bounds {
+            sql.push(bound);
+        }
+        conn.exec().fetch_all(sql).await?
+    } else {
+        let (text, values) = rollup_query(grouping, filters);
+        let mut sql = Sql::new(&text)
+            .bind(start.timestamp())
+            .bind(end.timestamp());
+        for value in values {
+            sql.push(value);
+        }
+        conn.exec().fetch_all(sql).await?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let key = GroupKey {
+                hour: row.hour.and_then(|h| DateTime::from_timestamp(h, 0)),
+                value: row.value,
+            };
+            (key, row.sums.into())
+        })
+        .collect())
+}
+
+/// Sums raw records over `[start, end)`.
+pub(crate) async fn raw_totals(
+    db: &Backend,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Totals, StoreError> {
+    let text = format!(
+        "SELECT {} FROM usage_records WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2",
+        *RECORD_SUMS
+    );
+    let sql = Sql::new(&text)
+        .bind(start.timestamp_millis())
+        .bind(end.timestamp_millis());
+    let row: SumsRow = db.conn().await?.exec().fetch_one(sql).await?;
+    Ok(row.into())
+}
+
+/// Models with unpriced requests, and how many.
+pub(crate) async fn unpriced_models(db: &Backend) -> Result<Vec<(String, i64)>, StoreError> {
+    let sql = Sql::new(
+        "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT) FROM usage_rollups_live \
+         GROUP BY model HAVING SUM(unpriced_requests) > 0 ORDER BY model",
+    );
+    db.conn().await?.exec().fetch_all(sql).await
+}
+
+/// How many rollup deltas are waiting to be folded.
+pub(crate) async fn pending_rollups(db: &Backend) -> Result<u64, StoreError> {
+    let sql = Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_pending");
+    let (n,): (i64,) = db.conn().await?.exec().fetch_one(sql).await?;
+    Ok(n as u64)
+}

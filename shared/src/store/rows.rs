@@ -1,0 +1,295 @@
+//! Rows as the database returns them (`#[derive(sqlx::FromRow)]`, read by column
+//! name on both backends) and their conversion into the domain's types, which is
+//! where stored text and epoch milliseconds are checked.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::rollup::{RollupKey, Totals};
+use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError};
+use crate::domain::money::Pico;
+use crate::domain::usage::{
+    CostSource, ProjectSource, SessionType, Source, TokenCounts, UsageRecord,
+};
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn at_ms(ms: i64, what: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(what))
+}
+
+/// A stored usage record ([`super::schema::RECORD_SELECT`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecordRow {
+    id: i64,
+    source: String,
+    external_id: String,
+    recorded_at_ms: i64,
+    bucket_seconds: i32,
+    provider: String,
+    model: String,
+    model_key: String,
+    input_tokens: i64,
+    output_tokens: i64,
+    cache_read_tokens: i64,
+    cache_write_5m_tokens: i64,
+    cache_write_1h_tokens: i64,
+    web_search_requests: i64,
+    request_count: i64,
+    service_tier: Option<String>,
+    context_window: Option<String>,
+    inference_geo: Option<String>,
+    session_label: Option<String>,
+    session_type: String,
+    session_id: Option<String>,
+    agent: Option<String>,
+    project: String,
+    project_source: String,
+    api_key_id: Option<String>,
+    api_key_name: Option<String>,
+    workspace_id: Option<String>,
+    workspace_name: Option<String>,
+    cost_pico: i64,
+    cost_source: String,
+    computed_cost_pico: Option<i64>,
+    price_ref: Option<String>,
+    unpriced: bool,
+    raw: String,
+}
+
+impl TryFrom<RecordRow> for UsageRecord {
+    type Error = StoreError;
+
+    fn try_from(row: RecordRow) -> Result<Self, StoreError> {
+        Ok(UsageRecord {
+            id: row.id,
+            source: Source::parse(&row.source).ok_or_else(|| corrupt("source"))?,
+            external_id: row.external_id,
+            recorded_at: at_ms(row.recorded_at_ms, "recorded_at_ms")?,
+            bucket_seconds: row.bucket_seconds,
+            provider: row.provider,
+            model: row.model,
+            model_key: row.model_key,
+            tokens: TokenCounts {
+                input: row.input_tokens,
+                output: row.output_tokens,
+                cache_read: row.cache_read_tokens,
+                cache_write_5m: row.cache_write_5m_tokens,
+                cache_write_1h: row.cache_write_1h_tokens,
+                web_search_requests: row.web_search_requests,
+                requests: row.request_count,
+            },
+            service_tier: row.service_tier,
+            context_window: row.context_window,
+            inference_geo: row.inference_geo,
+            session_label: row.session_label,
+            session_type: SessionType::parse(&row.session_type)
+                .ok_or_else(|| corrupt("session_type"))?,
+            session_id: row.session_id,
+            agent: row.agent,
+            project: row.project,
+            project_source: ProjectSource::parse(&row.project_source)
+                .ok_or_else(|| corrupt("project_source"))?,
+            api_key_id: row.api_key_id,
+            api_key_name: row.api_key_name,
+            workspace_id: row.workspace_id,
+            workspace_name: row.workspace_name,
+            cost: Pico(row.cost_pico),
+            cost_source: CostSource::parse(&row.cost_source)
+                .ok_or_else(|| corrupt("cost_source"))?,
+            computed_cost: row.computed_cost_pico.map(Pico),
+            price_ref: row.price_ref,
+            unpriced: row.unpriced,
+            raw: serde_json::from_str(&row.raw).map_err(|_| corrupt("raw"))?,
+        })
+    }
+}
+
+/// Converts rows of records.
+pub(crate) fn records(rows: Vec<RecordRow>) -> Result<Vec<UsageRecord>, StoreError> {
+    rows.into_iter().map(UsageRecord::try_from).collect()
+}
+
+/// The sums of a rollup row or report group ([`super::schema::SUMS`], by name).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SumsRow {
+    records: i64,
+    requests: i64,
+    unpriced_requests: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    cache_read_tokens: i64,
+    cache_write_5m_tokens: i64,
+    cache_write_1h_tokens: i64,
+    web_search_requests: i64,
+    cost_pico: i64,
+}
+
+impl From<SumsRow> for Totals {
+    fn from(row: SumsRow) -> Totals {
+        Totals {
+            records: row.records,
+            requests: row.requests,
+            unpriced_requests: row.unpriced_requests,
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            cache_read_tokens: row.cache_read_tokens,
+            cache_write_5m_tokens: row.cache_write_5m_tokens,
+            cache_write_1h_tokens: row.cache_write_1h_tokens,
+            web_search_requests: row.web_search_requests,
+            cost: Pico(row.cost_pico),
+        }
+    }
+}
+
+/// A full-key rollup row (or delta): [`super::schema::ROLLUP_KEY`] and the sums.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RollupRow {
+    hour_start: i64,
+    provider: String,
+    model: String,
+    project: String,
+    agent: String,
+    session_type: String,
+    source: String,
+    #[sqlx(flatten)]
+    sums: SumsRow,
+}
+
+impl From<RollupRow> for (RollupKey, Totals) {
+    fn from(row: RollupRow) -> Self {
+        let key = RollupKey {
+            hour_start: row.hour_start,
+            provider: row.provider,
+            model: row.model,
+            project: row.project,
+            agent: row.agent,
+            session_type: row.session_type,
+            source: row.source,
+        };
+        (key, row.sums.into())
+    }
+}
+
+/// A report group: the hour and/or value it is grouped by, when it is, and its sums.
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    #[sqlx(default)]
+    pub hour: Option<i64>,
+    #[sqlx(default)]
+    pub value: Option<String>,
+    #[sqlx(flatten)]
+    pub sums: SumsRow,
+}
+
+/// When and how a logged run stands, as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RunState {
+    status: String,
+    started_at_ms: i64,
+    finished_at_ms: Option<i64>,
+}
+
+/// A run's status, start and end.
+type Times = (RunStatus, DateTime<Utc>, Option<DateTime<Utc>>);
+
+impl RunState {
+    /// Status, start and end, checked.
+    fn parse(self, table: &str) -> Result<Times, StoreError> {
+        let at = |ms: i64, what: &str| at_ms(ms, &format!("{table}.{what}"));
+        let status =
+            RunStatus::parse(&self.status).ok_or_else(|| corrupt(&format!("{table}.status")))?;
+        let started_at = at(self.started_at_ms, "started_at_ms")?;
+        let finished_at = self
+            .finished_at_ms
+            .map(|ms| at(ms, "finished_at_ms"))
+            .transpose()?;
+        Ok((status, started_at, finished_at))
+    }
+}
+
+/// A logged collection run: its plain columns read into the run itself.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CollectionRunRow {
+    #[sqlx(flatten)]
+    run: CollectionRun,
+    #[sqlx(flatten)]
+    state: RunState,
+    range_start_ms: i64,
+    range_end_ms: i64,
+}
+
+impl TryFrom<CollectionRunRow> for CollectionRun {
+    type Error = StoreError;
+
+    fn try_from(row: CollectionRunRow) -> Result<Self, StoreError> {
+        let mut run = row.run;
+        (run.status, run.started_at, run.finished_at) = row.state.parse("collection_runs")?;
+        run.range_start = at_ms(row.range_start_ms, "collection_runs.range_start_ms")?;
+        run.range_end = at_ms(row.range_end_ms, "collection_runs.range_end_ms")?;
+        Ok(run)
+    }
+}
+
+/// A logged import run: its plain columns read into the run itself.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ImportRunRow {
+    #[sqlx(flatten)]
+    run: ImportRun,
+    #[sqlx(flatten)]
+    state: RunState,
+}
+
+impl TryFrom<ImportRunRow> for ImportRun {
+    type Error = StoreError;
+
+    fn try_from(row: ImportRunRow) -> Result<Self, StoreError> {
+        let mut run = row.run;
+        (run.status, run.started_at, run.finished_at) = row.state.parse("import_runs")?;
+        Ok(run)
+    }
+}
+
+/// A logged Context Vault push.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CvPushRow {
+    id: i64,
+    date: String,
+    timezone: String,
+    revision: i64,
+    payload_hash: String,
+    status: String,
+    response_code: Option<i64>,
+    error: Option<String>,
+    attempts: i64,
+    trigger: String,
+    total_cost_cents: i64,
+    summary: String,
+    attempted_at_ms: i64,
+    duration_ms: Option<i64>,
+}
+
+impl TryFrom<CvPushRow> for CvPush {
+    type Error = StoreError;
+
+    fn try_from(row: CvPushRow) -> Result<Self, StoreError> {
+        Ok(CvPush {
+            id: row.id,
+            date: NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
+                .map_err(|_| corrupt("cv_pushes.date"))?,
+            timezone: row.timezone,
+            revision: row.revision,
+            payload_hash: row.payload_hash,
+            status: CvPushStatus::parse(&row.status).ok_or_else(|| corrupt("cv_pushes.status"))?,
+            response_code: row.response_code,
+            error: row.error,
+            attempts: row.attempts,
+            trigger: row.trigger,
+            total_cost_cents: row.total_cost_cents,
+            summary: row.summary,
+            attempted_at: at_ms(row.attempted_at_ms, "cv_pushes.attempted_at_ms")?,
+            duration_ms: row.duration_ms,
+        })
+    }
+}

@@ -1,0 +1,435 @@
+//! The schema facts the SQL is built from, each written once: a record's columns
+//! ([`RECORD`]), a rollup row's key ([`ROLLUP_KEY`]) and sums ([`SUMS`]). Every
+//! statement that lists them is derived here; placeholders are `$n` (numbered,
+//! which both backends bind by number) or `?` (anonymous, bound in order).
+
+use std::fmt::Write;
+use std::sync::LazyLock;
+
+use super::db::Value;
+use super::rollup::{hour_start, RollupKey, Totals};
+use crate::domain::usage::UsageRecord;
+
+/// One stored column of a usage record: its name, its Postgres type (the array
+/// type of the one-statement push) and how a record gives its value.
+pub(crate) struct Column {
+    pub name: &'static str,
+    pub pg_type: &'static str,
+    pub value: for<'r> fn(&'r UsageRecord) -> Value<'r>,
+}
+
+const fn col(
+    name: &'static str,
+    pg_type: &'static str,
+    value: for<'r> fn(&'r UsageRecord) -> Value<'r>,
+) -> Column {
+    Column {
+        name,
+        pg_type,
+        value,
+    }
+}
+
+/// The columns a write stores, in bind order. The store id is assigned by the
+/// database; `hour_start` is derived from `recorded_at` and never read back; the
+/// time of the write (`created_at_ms`, `updated_at_ms`) is bound after these.
+pub(crate) static RECORD: [Column; 34] = [
+    col("source", "text", |r| Value::Text(r.source.as_str())),
+    col("external_id", "text", |r| Value::Text(&r.external_id)),
+    col("recorded_at_ms", "int8", |r| {
+        Value::BigInt(r.recorded_at.timestamp_millis())
+    }),
+    col("hour_start", "int8", |r| {
+        Value::BigInt(hour_start(r.recorded_at))
+    }),
+    col("bucket_seconds", "int4", |r| Value::Int(r.bucket_seconds)),
+    col("provider", "text", |r| Value::Text(&r.provider)),
+    col("model", "text", |r| Value::Text(&r.model)),
+    col("model_key", "text", |r| Value::Text(&r.model_key)),
+    col("input_tokens", "int8", |r| Value::BigInt(r.tokens.input)),
+    col("output_tokens", "int8", |r| Value::BigInt(r.tokens.output)),
+    col("cache_read_tokens", "int8", |r| {
+        Value::BigInt(r.tokens.cache_read)
+    }),
+    col("cache_write_5m_tokens", "int8", |r| {
+        Value::BigInt(r.tokens.cache_write_5m)
+    }),
+    col("cache_write_1h_tokens", "int8", |r| {
+        Value::BigInt(r.tokens.cache_write_1h)
+    }),
+    col("web_search_requests", "int8", |r| {
+        Value::BigInt(r.tokens.web_search_requests)
+    }),
+    col("request_count", "int8", |r| {
+        Value::BigInt(r.tokens.requests)
+    }),
+    col("service_tier", "text", |r| {
+        Value::OptText(r.service_tier.as_deref())
+    }),
+    col("context_window", "text", |r| {
+        Value::OptText(r.context_window.as_deref())
+    }),
+    col("inference_geo", "text", |r| {
+        Value::OptText(r.inference_geo.as_deref())
+    }),
+    col("session_label", "text", |r| {
+        Value::OptText(r.session_label.as_deref())
+    }),
+    col("session_type", "text", |r| {
+        Value::Text(r.session_type.as_str())
+    }),
+    col("session_id", "text", |r| {
+        Value::OptText(r.session_id.as_deref())
+    }),
+    col("agent", "text", |r| Value::OptText(r.agent.as_deref())),
+    col("project", "text", |r| Value::Text(&r.project)),
+    col("project_source", "text", |r| {
+        Value::Text(r.project_source.as_str())
+    }),
+    col("api_key_id", "text", |r| {
+        Value::OptText(r.api_key_id.as_deref())
+    }),
+    col("api_key_name", "text", |r| {
+        Value::OptText(r.api_key_name.as_deref())
+    }),
+    col("workspace_id", "text", |r| {
+        Value::OptText(r.workspace_id.as_deref())
+    }),
+    col("workspace_name", "text", |r| {
+        Value::OptText(r.workspace_name.as_deref())
+    }),
+    col("cost_pico", "int8", |r| Value::BigInt(r.cost.0)),
+    col("cost_source", "text", |r| {
+        Value::Text(r.cost_source.as_str())
+    }),
+    col("computed_cost_pico", "int8", |r| {
+        Value::OptBigInt(r.computed_cost.map(|c| c.0))
+    }),
+    col("price_ref", "text", |r| {
+        Value::OptText(r.price_ref.as_deref())
+    }),
+    col("unpriced", "bool", |r| Value::Bool(r.unpriced)),
+    col("raw", "text", |r| Value::Owned(r.raw.to_string())),
+];
+
+/// Binds per stored record: its columns and the time of the write twice.
+pub(crate) const RECORD_BINDS: usize = RECORD.len() + 2;
+
+/// The columns of a rollup row's key, in [`RollupKey`] field order (an absent agent is `''`).
+pub(crate) const ROLLUP_KEY: [&str; 7] = [
+    "hour_start",
+    "provider",
+    "model",
+    "project",
+    "agent",
+    "session_type",
+    "source",
+];
+
+/// The sums of a rollup row, in [`Totals`] field order (its `cost` is `cost_pico`).
+pub(crate) const SUMS: [&str; 10] = [
+    "records",
+    "requests",
+    "unpriced_requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "web_search_requests",
+    "cost_pico",
+];
+
+/// The values of a rollup key, in [`ROLLUP_KEY`] order.
+pub(crate) fn key_values(key: &RollupKey) -> [Value<'_>; 7] {
+    [
+        Value::BigInt(key.hour_start),
+        Value::Text(&key.provider),
+        Value::Text(&key.model),
+        Value::Text(&key.project),
+        Value::Text(&key.agent),
+        Value::Text(&key.session_type),
+        Value::Text(&key.source),
+    ]
+}
+
+/// The select list of a stored record (read as [`super::rows::RecordRow`]).
+pub(crate) static RECORD_SELECT: LazyLock<String> = LazyLock::new(|| {
+    let mut list = String::from("id");
+    for column in RECORD.iter().filter(|c| c.name != "hour_start") {
+        list.push_str(", ");
+        list.push_str(column.name);
+    }
+    list
+});
+
+fn names(columns: impl IntoIterator<Item = &'static str>) -> String {
+    columns.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+fn record_names() -> String {
+    names(RECORD.iter().map(|c| c.name))
+}
+
+/// `SUM(…) AS …` of every rollup sum over rows with the sum columns (never NULL).
+pub(crate) static ROLLUP_SUMS: LazyLock<String> = LazyLock::new(|| SUMS.map(sum_of).join(", "));
+
+fn sum_of(column: &'static str) -> String {
+    format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS {column}")
+}
+
+/// The same sums computed from raw records: what a set of records adds to the
+/// rollups ([`Totals::of`] in SQL).
+pub(crate) static RECORD_SUMS: LazyLock<String> = LazyLock::new(|| {
+    SUMS.iter()
+        .map(|&sum| match sum {
+            "records" => "CAST(COUNT(*) AS BIGINT) AS records".to_string(),
+            "requests" => "CAST(COALESCE(SUM(request_count), 0) AS BIGINT) AS requests".into(),
+            "unpriced_requests" => "CAST(COALESCE(SUM(CASE WHEN NOT unpriced THEN 0 \
+                WHEN request_count > 0 THEN request_count ELSE 1 END), 0) AS BIGINT) \
+                AS unpriced_requests"
+                .into(),
+            other => sum_of(other),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// How a backend's multi-row statements name their parameters. Postgres numbers
+/// them (`$n`); SQLite binds anonymous `?` in order, because looking up a numbered
+/// parameter costs time linear in the statement's parameter count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    Anonymous,
+}
+
+/// Placeholders for `rows` rows of `width` binds each, in bind order.
+pub(crate) fn values_list(rows: usize, width: usize, params: Params) -> String {
+    let mut sql = String::with_capacity(rows * width * 6);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 1..=width {
+            if column > 1 {
+                sql.push_str(", ");
+            }
+            match params {
+                Params::Numbered => {
+                    let _ = write!(sql, "${}", row * width + column);
+                }
+                Params::Anonymous => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts `rows` records at once, [`RECORD_BINDS`] values each; a key that exists
+/// already (or repeats in the statement) is skipped and reported by its absence.
+pub(crate) fn insert_records_sql(rows: usize, params: Params) -> String {
+    format!(
+        "INSERT INTO usage_records ({}, created_at_ms, updated_at_ms) VALUES {} \
+         ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id",
+        record_names(),
+        values_list(rows, RECORD_BINDS, params)
+    )
+}
+
+/// Rewrites one record: its [`RECORD`] values, the time of the write, then its id.
+pub(crate) static UPDATE_RECORD: LazyLock<String> = LazyLock::new(|| {
+    let mut sql = String::from("UPDATE usage_records SET ");
+    for (i, column) in RECORD.iter().enumerate() {
+        let _ = write!(sql, "{} = ${}, ", column.name, i + 1);
+    }
+    let n = RECORD.len();
+    let _ = write!(sql, "updated_at_ms = ${} WHERE id = ${}", n + 1, n + 2);
+    sql
+});
+
+/// Postgres only: stores new records and appends their rollup deltas to
+/// `rollup_pending`, in one statement (one round trip, atomic on its own), and
+/// only when none of the keys exists yet. The records come as one array per
+/// [`RECORD`] column, then the time of the write, then the deltas (computed in Rust)
+/// as one array per [`ROLLUP_KEY`] and [`SUMS`] column, so the text is the same
+/// whatever the batch size and is parsed once per connection. Returns `id, source,
+/// external_id` of every record stored: all of them, or none when a key exists (the
+/// caller then takes the general path). A key inserted meanwhile by someone else
+/// fails the statement with a unique violation, so it never stores part of a batch.
+pub(crate) static INSERT_NEW_DEFERRED: LazyLock<String> = LazyLock::new(|| {
+    let arrays = |types: &mut dyn Iterator<Item = &str>, first: usize| -> String {
+        types
+            .enumerate()
+            .map(|(i, t)| format!("${}::{t}[]", first + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let now = RECORD.len() + 1;
+    let record_arrays = arrays(&mut RECORD.iter().map(|c| c.pg_type), 1);
+    let key_types = ["int8", "text", "text", "text", "text", "text", "text"];
+    let pending_arrays = arrays(
+        &mut key_types.into_iter().chain(SUMS.iter().map(|_| "int8")),
+        now + 1,
+    );
+    let rollup = names(ROLLUP_KEY.into_iter().chain(SUMS));
+    format!(
+        "WITH v AS (SELECT * FROM UNNEST({record_arrays}) AS t ({columns})), \
+         ins AS (INSERT INTO usage_records ({columns}, created_at_ms, updated_at_ms) \
+           SELECT v.*, ${now}::int8, ${now}::int8 FROM v WHERE NOT EXISTS \
+             (SELECT 1 FROM usage_records u JOIN v ON u.source = v.source \
+              AND u.external_id = v.external_id) \
+           RETURNING id, source, external_id), \
+         pend AS (INSERT INTO rollup_pending ({rollup}) \
+           SELECT * FROM UNNEST({pending_arrays}) WHERE EXISTS (SELECT 1 FROM ins)) \
+         SELECT id, source, external_id FROM ins",
+        columns = record_names(),
+    )
+});
+
+/// Postgres: the stored records of one source (`$1`) with the external ids in the
+/// array `$2`. A join with the array, not `IN (…)`: with statistics not yet updated
+/// after a bulk import, Postgres scanned every record of the source for the list.
+pub(crate) static SELECT_BY_KEY_ARRAY: LazyLock<String> = LazyLock::new(|| {
+    // The array's one column is `key`, so the record's column names stay unambiguous.
+    format!(
+        "SELECT {} FROM UNNEST($2::text[]) AS k (key) \
+         JOIN usage_records u ON u.source = $1 AND u.external_id = k.key",
+        *RECORD_SELECT
+    )
+});
+
+/// SQLite: the stored records of one source with `keys` external ids.
+pub(crate) fn select_by_keys_sql(keys: usize) -> String {
+    let list: Vec<String> = (0..keys).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "SELECT {} FROM usage_records WHERE source = $1 AND external_id IN ({})",
+        *RECORD_SELECT,
+        list.join(", ")
+    )
+}
+
+/// `x = table.x + excluded.x` for every sum: what an upsert of deltas does.
+fn add_sums(table: &str) -> String {
+    SUMS.iter()
+        .map(|s| format!("{s} = {table}.{s} + excluded.{s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds `rows` full-key rollup deltas at once (each key at most once per statement).
+pub(crate) fn upsert_rollups_sql(rows: usize) -> String {
+    let key = names(ROLLUP_KEY);
+    format!(
+        "INSERT INTO usage_rollups ({key}, {}) VALUES {} ON CONFLICT ({key}) DO UPDATE SET {}",
+        names(SUMS),
+        values_list(rows, ROLLUP_KEY.len() + SUMS.len(), Params::Numbered),
+        add_sums("usage_rollups")
+    )
+}
+
+/// Appends `rows` rollup deltas to `rollup_pending`, same binds as [`upsert_rollups_sql`].
+pub(crate) fn insert_pending_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO rollup_pending ({}, {}) VALUES {}",
+        names(ROLLUP_KEY),
+        names(SUMS),
+        values_list(rows, ROLLUP_KEY.len() + SUMS.len(), Params::Numbered)
+    )
+}
+
+/// Adds `rows` one-dimension rollup deltas (`dim, grain, bucket_start, value`, sums).
+pub(crate) fn upsert_dims_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO usage_rollup_dims (dim, grain, bucket_start, value, {}) VALUES {} \
+         ON CONFLICT (dim, grain, bucket_start, value) DO UPDATE SET {}",
+        names(SUMS),
+        values_list(rows, 4 + SUMS.len(), Params::Numbered),
+        add_sums("usage_rollup_dims")
+    )
+}
+
+/// Takes every committed pending delta (the fold deletes what it applies, in one
+/// transaction); rows read as [`super::rows::RollupRow`].
+pub(crate) static TAKE_PENDING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM rollup_pending RETURNING {}, {}",
+        names(ROLLUP_KEY),
+        names(SUMS)
+    )
+});
+
+pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
+pub(crate) const DELETE_EMPTY_DIMS: &str = "DELETE FROM usage_rollup_dims WHERE records = 0";
+
+/// The sums of a rollup row as bound values, in [`SUMS`] order.
+pub(crate) fn sum_values(t: &Totals) -> [Value<'static>; 10] {
+    [
+        t.records,
+        t.requests,
+        t.unpriced_requests,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_read_tokens,
+        t.cache_write_5m_tokens,
+        t.cache_write_1h_tokens,
+        t.web_search_requests,
+        t.cost.0,
+    ]
+    .map(Value::BigInt)
+}
+
+/// What decides which of two versions of one imported call is kept: every token.
+pub(crate) fn import_weight(record: &UsageRecord) -> i64 {
+    let t = &record.tokens;
+    t.input + t.output + t.cache_read + t.cache_write_5m + t.cache_write_1h
+}
+
+/// Two records describe the same usage (ignoring the store id).
+pub(crate) fn same_content(stored: &UsageRecord, incoming: &UsageRecord) -> bool {
+    let mut probe = incoming.clone();
+    probe.id = stored.id;
+    probe == *stored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sums_are_the_totals_fields_in_order() {
+        // Serialised in declaration order: the keys of the object, in order.
+        let text = serde_json::to_string(&Totals::default()).unwrap();
+        let fields: Vec<String> = text
+            .trim_matches(['{', '}'])
+            .split(',')
+            .map(|pair| {
+                pair.split(':')
+                    .next()
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect();
+        let mut expected: Vec<String> = SUMS.iter().map(|s| s.to_string()).collect();
+        expected[9] = "cost".into();
+        assert_eq!(fields, expected);
+    }
+
+    #[test]
+    fn numbered_and_anonymous_placeholders_count_the_same_binds() {
+        assert_eq!(
+            values_list(2, 3, Params::Numbered),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(values_list(2, 2, Params::Anonymous), "(?, ?), (?, ?)");
+    }
+
+    #[test]
+    fn the_update_binds_every_column_then_the_time_and_the_id() {
+        assert!(UPDATE_RECORD.starts_with("UPDATE usage_records SET source = $1, "));
+        assert!(UPDATE_RECORD.ends_with("raw = $34, updated_at_ms = $35 WHERE id = $36"));
+    }
+}

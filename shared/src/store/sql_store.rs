@@ -1,0 +1,281 @@
+//! [`SqlStore`]: the one implementation of [`Store`], on Postgres or SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::backend::Backend;
+use super::write::Extras;
+use super::{edit, logs, read, write};
+use super::{
+    CollectionRun, CostChange, CvPush, CvPushQuery, Filters, GroupKey, Grouping, ImportCursor,
+    ImportRun, MappingSubject, MessageClaim, Store, StoreError, Totals, UsageQuery, WriteMode,
+    WriteOutcome,
+};
+use crate::domain::rules::ProjectRule;
+use crate::domain::usage::UsageRecord;
+
+/// A store on one database; [`super::open`] picks the backend from the URL.
+pub struct SqlStore {
+    db: Backend,
+}
+
+impl SqlStore {
+    /// Connects to Postgres (`postgres://…`); the URL is never echoed in errors.
+    pub async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+        let db = Backend::Postgres(super::postgres::Pg::connect(url).await?);
+        Ok(SqlStore { db })
+    }
+
+    /// Opens (creating if missing) a SQLite database file (`sqlite://…`).
+    pub async fn connect_sqlite(url: &str) -> Result<Self, StoreError> {
+        let db = Backend::Sqlite(super::sqlite::Lite::connect(url).await?);
+        Ok(SqlStore { db })
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.db.name()
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(backend = self.db.name()),
+        err(level = "debug")
+    )]
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.db.migrate().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let sql = super::db::Sql::new("SELECT 1");
+        self.db.conn().await?.exec().execute(sql).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(records = records.len(), ?mode),
+        err(level = "debug")
+    )]
+    async fn write_usage(
+        &self,
+        records: Vec<UsageRecord>,
+        mode: WriteMode,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        write::write_records(&self.db, records, mode, Extras::default()).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(records = records.len()),
+        err(level = "debug")
+    )]
+    async fn write_usage_deferred(
+        &self,
+        records: Vec<UsageRecord>,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        write::write_deferred(&self.db, records).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn fold_pending_rollups(&self) -> Result<u64, StoreError> {
+        write::fold_pending(&self.db).await
+    }
+
+    async fn pending_rollups(&self) -> Result<u64, StoreError> {
+        read::pending_rollups(&self.db).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn list_usage(&self, query: &UsageQuery) -> Result<(Vec<UsageRecord>, i64), StoreError> {
+        read::list_usage(&self.db, query).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id), err(level = "debug"))]
+    async fn delete_usage(&self, id: i64) -> Result<bool, StoreError> {
+        edit::delete_usage(&self.db, id).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(?grouping), err(level = "debug"))]
+    async fn rollup_totals(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        filters: &Filters,
+        grouping: Grouping,
+    ) -> Result<Vec<(GroupKey, Totals)>, StoreError> {
+        read::rollup_totals(&self.db, (start, end), filters, grouping).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn raw_totals(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Totals, StoreError> {
+        read::raw_totals(&self.db, start, end).await
+    }
+
+    async fn unpriced_models(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        read::unpriced_models(&self.db).await
+    }
+
+    async fn list_rules(&self) -> Result<Vec<ProjectRule>, StoreError> {
+        logs::list_rules(&self.db).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn create_rule(
+        &self,
+        pattern: &str,
+        project: &str,
+        priority: i32,
+    ) -> Result<ProjectRule, StoreError> {
+        logs::create_rule(&self.db, pattern, project, priority).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = rule.id), err(level = "debug"))]
+    async fn update_rule(&self, rule: &ProjectRule) -> Result<ProjectRule, StoreError> {
+        logs::update_rule(&self.db, rule).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id), err(level = "debug"))]
+    async fn delete_rule(&self, id: i64) -> Result<bool, StoreError> {
+        logs::delete_rule(&self.db, id).await
+    }
+
+    async fn mapping_subjects(&self) -> Result<Vec<MappingSubject>, StoreError> {
+        edit::mapping_subjects(&self.db).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(subjects = changes.len()),
+        err(level = "debug")
+    )]
+    async fn retag(&self, changes: &[(MappingSubject, String)]) -> Result<u64, StoreError> {
+        edit::retag(&self.db, changes).await
+    }
+
+    async fn records_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        read::records_between(&self.db, (start, end), after_id, limit).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(changes = changes.len()),
+        err(level = "debug")
+    )]
+    async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError> {
+        edit::update_costs(&self.db, changes).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(provider = %run.provider),
+        err(level = "debug")
+    )]
+    async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError> {
+        logs::save_run(&self.db, run).await
+    }
+
+    async fn recent_runs(
+        &self,
+        provider: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CollectionRun>, StoreError> {
+        logs::recent_runs(&self.db, provider, limit).await
+    }
+
+    async fn watermark(&self, provider: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        logs::watermark(&self.db, provider).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(provider), err(level = "debug"))]
+    async fn advance_watermark(&self, provider: &str, to: DateTime<Utc>) -> Result<(), StoreError> {
+        logs::advance_watermark(&self.db, provider, to).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(date = %push.date),
+        err(level = "debug")
+    )]
+    async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError> {
+        logs::save_cv_push(&self.db, push).await
+    }
+
+    async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError> {
+        logs::cv_pushes(&self.db, query, limit).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(records = records.len(), cursors = cursors.len(), claims = claims.len()),
+        err(level = "debug")
+    )]
+    async fn write_import(
+        &self,
+        records: Vec<UsageRecord>,
+        cursors: &[ImportCursor],
+        claims: &[MessageClaim],
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let extras = Extras {
+            defer: true,
+            cursors,
+            claims,
+        };
+        write::write_records(&self.db, records, WriteMode::InsertOnly, extras).await
+    }
+
+    async fn message_claims(
+        &self,
+        importer: &str,
+        session_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        logs::message_claims(&self.db, importer, session_id).await
+    }
+
+    async fn import_cursors(&self, importer: &str) -> Result<Vec<ImportCursor>, StoreError> {
+        logs::import_cursors(&self.db, importer).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(importer = %run.importer),
+        err(level = "debug")
+    )]
+    async fn save_import_run(&self, run: &ImportRun) -> Result<i64, StoreError> {
+        logs::save_import_run(&self.db, run).await
+    }
+
+    async fn latest_import_runs(&self) -> Result<Vec<ImportRun>, StoreError> {
+        logs::latest_import_runs(&self.db).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn usage_page(
+        &self,
+        query: &UsageQuery,
+        before: Option<(DateTime<Utc>, i64)>,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        read::usage_page(&self.db, query, before).await
+    }
+}

@@ -117,14 +117,16 @@ pub fn events(
                 external_id: id,
                 recorded_at: at.min(end),
                 bucket_seconds: 0,
-                provider: if model.starts_with("claude") {
-                    "anthropic"
-                } else if model.starts_with("kimi") {
-                    "moonshot"
-                } else {
-                    "openai"
-                }
-                .into(),
+                provider: Some(
+                    if model.starts_with("claude") {
+                        "anthropic"
+                    } else if model.starts_with("kimi") {
+                        "moonshot"
+                    } else {
+                        "openai"
+                    }
+                    .into(),
+                ),
                 model: model.into(),
                 tokens,
                 service_tier: None,

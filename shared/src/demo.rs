@@ -588,7 +588,7 @@ fn finish(date: NaiveDate, n: usize, draft: Draft) -> NewUsage {
         external_id,
         recorded_at: draft.at,
         bucket_seconds: 0,
-        provider: draft.model.provider.to_string(),
+        provider: Some(draft.model.provider.to_string()),
         model: draft.model.id.to_string(),
         tokens,
         service_tier: draft.service_tier.map(str::to_string),

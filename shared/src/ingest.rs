@@ -6,7 +6,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::pricing::PriceCatalog;
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
 /// Most events one request may carry.
@@ -319,7 +318,6 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
         return Err(problems);
     }
     let model = model.expect("model checked above");
-    let provider = provider.unwrap_or_else(|| infer_provider(&model));
     Ok(NewUsage {
         source,
         external_id: event_id.unwrap_or_else(|| format!("auto-{}", uuid::Uuid::new_v4())),
@@ -344,30 +342,6 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
         estimated_cost,
         raw: Value::Object(obj.clone()),
     })
-}
-
-/// The provider of a model: from the catalog, else from well-known name shapes.
-pub fn infer_provider(model: &str) -> String {
-    if let Some(entry) = PriceCatalog::embedded().resolve(model) {
-        return entry.provider.clone();
-    }
-    let m = model.to_ascii_lowercase();
-    let m = m.rsplit('/').next().unwrap_or(&m);
-    let provider = if m.contains("claude") {
-        "anthropic"
-    } else if m.starts_with("gpt-")
-        || m.starts_with("o1")
-        || m.starts_with("o3")
-        || m.starts_with("o4")
-        || m.starts_with("text-embedding")
-    {
-        "openai"
-    } else if m.starts_with("kimi") || m.starts_with("moonshot") {
-        "moonshot"
-    } else {
-        "unknown"
-    };
-    provider.to_string()
 }
 
 #[cfg(test)]
@@ -399,7 +373,8 @@ mod tests {
                 requests: 1
             }
         );
-        assert_eq!(e.provider, "anthropic");
+        // Not given: the ledger takes it from the catalog when it prices the event.
+        assert_eq!(e.provider, None);
         assert_eq!(e.external_id, "e1");
         assert_eq!(e.recorded_at, now());
         assert_eq!(e.session_type, Some(SessionType::Subagent));
@@ -440,6 +415,7 @@ mod tests {
 
     #[test]
     fn providers_are_inferred_from_models() {
+        let infer_provider = crate::domain::usage::provider_from_name;
         assert_eq!(infer_provider("claude-sonnet-4-5-20250929"), "anthropic");
         assert_eq!(infer_provider("gpt-4o-mini"), "openai");
         assert_eq!(infer_provider("kimi-k2-0905-preview"), "moonshot");

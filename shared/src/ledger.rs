@@ -1,66 +1,36 @@
 //! The ledger: turns arriving usage into priced, attributed records and keeps
 //! them consistent when rules or prices change.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::domain::money::Pico;
-use crate::domain::pricing::PriceCatalog;
+use crate::domain::pricing::{CatalogModel, PriceCatalog};
 use crate::domain::rules::{ProjectRules, RuleSubject};
 use crate::domain::session::{infer_agent, infer_session_type};
-use crate::domain::usage::{CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord};
-use crate::store::{CostChange, DynStore, StoreError, WriteMode, WriteOutcome};
+use crate::domain::usage::{
+    provider_from_name, CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord,
+};
+use crate::store::{Buffered, CostChange, DynStore, StoreError, WriteMode, WriteOutcome};
 
 /// Prices and attributes records, then stores them.
 #[derive(Clone)]
 pub struct Ledger {
+    /// The store, behind [`Buffered`] (group commit of small pushes, the rollup folder).
     store: DynStore,
+    buffered: Arc<Buffered>,
     catalog: &'static PriceCatalog,
     default_project: String,
     /// The rules, read at most every [`RULES_TTL`] (and at once after a local change).
     rules: Arc<Mutex<Option<(Instant, ProjectRules)>>>,
-    /// The group-commit writer of pushed events, started on first use.
-    writer: Arc<OnceLock<mpsc::Sender<WriteJob>>>,
-    /// Set once [`Ledger::start_rollup_folder`] runs: small pushed writes then defer
-    /// their rollup deltas, and this wakes the folder after each of them.
-    folder: Arc<OnceLock<Arc<Notify>>>,
 }
 
 /// How long cached rules are used before they are read again: a rule changed by
 /// another instance (another Lambda) reaches this one within this time.
 const RULES_TTL: Duration = Duration::from_secs(5);
-
-/// Group-commit writers. One: while it commits, the jobs that arrive gather into the
-/// next group. Measured with 16 concurrent single-event pushes into Postgres, a second
-/// writer halved the groups while each transaction cost about the same, and the rate
-/// fell (from ~6,000 to ~5,000 events/s).
-const GROUP_COMMIT_WRITERS: usize = 1;
-
-/// Most records one group commit writes in one transaction.
-const GROUP_COMMIT_RECORDS: usize = 10_000;
-
-/// With a rollup folder running, a group commit of fewer records than this appends
-/// its rollup deltas to the pending table instead of applying them. Larger writes
-/// apply theirs directly: their deltas are already summed over many events, and
-/// pending rows would only be written, read back and deleted again.
-const DEFER_BELOW_RECORDS: usize = 256;
-
-/// The folder waits this long after being woken, so one fold takes many writes.
-const FOLD_GATHER: Duration = Duration::from_millis(100);
-
-/// Without writes here, the folder still looks this often (pending deltas left by a
-/// process that stopped, or by another instance).
-const FOLD_IDLE: Duration = Duration::from_secs(5);
-
-/// A pushed batch waiting for the group-commit writer.
-struct WriteJob {
-    records: Vec<UsageRecord>,
-    reply: oneshot::Sender<Result<Vec<WriteOutcome>, StoreError>>,
-}
 
 /// What a re-pricing changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -87,32 +57,20 @@ impl Ledger {
         catalog: &'static PriceCatalog,
         default_project: impl Into<String>,
     ) -> Self {
+        let buffered = Arc::new(Buffered::new(store));
         Ledger {
-            store,
+            store: buffered.clone(),
+            buffered,
             catalog,
             default_project: default_project.into(),
             rules: Arc::new(Mutex::new(None)),
-            writer: Arc::new(OnceLock::new()),
-            folder: Arc::new(OnceLock::new()),
         }
     }
 
     /// Starts the background fold of pending rollup deltas (a long-running server
-    /// calls this; a Lambda does not, and so applies every delta directly). From
-    /// then on, small pushed writes only append their deltas, so concurrent pushes
-    /// of the same hour, model and project do not queue on one rollup row; the
-    /// folder moves the deltas into the rollups about every [`FOLD_GATHER`] while
-    /// pushes arrive, and every [`FOLD_IDLE`] otherwise. Reports count pending
-    /// deltas, so nothing waits for a fold. Calling it again does nothing.
+    /// calls this; a Lambda does not); see [`Buffered::start_rollup_folder`].
     pub fn start_rollup_folder(&self) {
-        let mut started = false;
-        let wake = self.folder.get_or_init(|| {
-            started = true;
-            Arc::new(Notify::new())
-        });
-        if started {
-            tokio::spawn(fold_pending(self.store.clone(), wake.clone()));
-        }
+        self.buffered.start_rollup_folder();
     }
 
     /// Folds what is pending now (tests, shutdown); how many pending rows were folded.
@@ -153,8 +111,10 @@ impl Ledger {
             .map_or_else(|| model.to_string(), |entry| entry.id.clone())
     }
 
-    /// Prices and attributes one arriving record.
+    /// Prices and attributes one arriving record; its model is looked up in the
+    /// catalog once, for its canonical id, its provider (when not given) and its price.
     pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
+        let entry = self.catalog.resolve(&new.model);
         let session_type = new.session_type.unwrap_or_else(|| {
             infer_session_type(new.session_label.as_deref(), new.session_id.as_deref())
         });
@@ -178,8 +138,11 @@ impl Ledger {
             external_id: new.external_id,
             recorded_at: truncate_to_millis(new.recorded_at),
             bucket_seconds: new.bucket_seconds,
-            provider: new.provider,
-            model_key: self.model_key(&new.model),
+            provider: new.provider.unwrap_or_else(|| match entry {
+                Some(entry) => entry.provider.clone(),
+                None => provider_from_name(&new.model).to_string(),
+            }),
+            model_key: entry.map_or_else(|| new.model.clone(), |entry| entry.id.clone()),
             model: new.model,
             tokens: new.tokens,
             service_tier: new.service_tier,
@@ -204,7 +167,7 @@ impl Ledger {
         };
         let reported = new.reported_cost.and_then(Pico::from_usd);
         let estimated = new.estimated_cost.and_then(Pico::from_usd);
-        self.apply_price(&mut record, reported, estimated);
+        self.apply_price(&mut record, entry, reported, estimated);
         record
     }
 
@@ -222,21 +185,27 @@ impl Ledger {
     fn apply_price(
         &self,
         record: &mut UsageRecord,
+        entry: Option<&CatalogModel>,
         reported: Option<Pico>,
         estimated: Option<Pico>,
     ) {
-        let quote = self.catalog.quote(&PricingInput {
-            model: &record.model,
-            recorded_at: record.recorded_at,
-            tokens: &record.tokens,
-            service_tier: record.service_tier.as_deref(),
-            // An aggregated bucket sums many requests: its token total says nothing about
-            // one request's context size, so only an explicit `200k-1M` makes it long-context.
-            context_window: record
-                .context_window
-                .as_deref()
-                .or((record.bucket_seconds > 0).then_some("0-200k")),
-            inference_geo: record.inference_geo.as_deref(),
+        let quote = entry.map(|entry| {
+            self.catalog.quote_model(
+                entry,
+                &PricingInput {
+                    model: &record.model,
+                    recorded_at: record.recorded_at,
+                    tokens: &record.tokens,
+                    service_tier: record.service_tier.as_deref(),
+                    // An aggregated bucket sums many requests: its token total says nothing about
+                    // one request's context size, so only an explicit `200k-1M` makes it long-context.
+                    context_window: record
+                        .context_window
+                        .as_deref()
+                        .or((record.bucket_seconds > 0).then_some("0-200k")),
+                    inference_geo: record.inference_geo.as_deref(),
+                },
+            )
         });
         record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd(q.cost));
         record.price_ref = quote.map(|q| q.price_ref);
@@ -262,10 +231,8 @@ impl Ledger {
     }
 
     /// Resolves and stores a batch, all or nothing; when this returns `Ok` the
-    /// batch is committed. Pushed batches (`InsertOnly`) that arrive together are
-    /// written in one transaction by a group-commit writer, so concurrent clients
-    /// share commits instead of queueing on the same rollup rows; each still
-    /// succeeds or fails on its own.
+    /// batch is committed. Small pushed batches that arrive together share one
+    /// transaction ([`Buffered`]); each still succeeds or fails on its own.
     #[tracing::instrument(level = "debug", skip_all, fields(events = batch.len(), ?mode), err(level = "debug"))]
     pub async fn ingest(
         &self,
@@ -273,35 +240,7 @@ impl Ledger {
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let records = self.resolve_all(batch).await?;
-        // A large batch is its own group: it goes straight to the store, beside the
-        // writer (which would otherwise keep small pushes waiting behind it).
-        if mode == WriteMode::Upsert || records.len() >= DEFER_BELOW_RECORDS {
-            return self.store.write_usage(records, mode).await;
-        }
-        let writer = self.writer.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel(1_024);
-            let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
-            for _ in 0..GROUP_COMMIT_WRITERS {
-                tokio::spawn(group_commit(
-                    self.store.clone(),
-                    receiver.clone(),
-                    self.folder.clone(),
-                ));
-            }
-            sender
-        });
-        let (reply, answer) = oneshot::channel();
-        let job = WriteJob { records, reply };
-        if let Err(mpsc::error::SendError(job)) = writer.send(job).await {
-            // The writer is gone (its runtime stopped): write directly.
-            return self
-                .store
-                .write_usage(job.records, WriteMode::InsertOnly)
-                .await;
-        }
-        answer
-            .await
-            .map_err(|_| StoreError::Corrupt("the group-commit writer stopped".into()))?
+        self.store.write_usage(records, mode).await
     }
 
     /// Prices and attributes imported calls (the first half of an import commit,
@@ -383,7 +322,8 @@ impl Ledger {
                 let estimated = (record.cost_source == CostSource::Estimated)
                     .then_some(record.cost)
                     .or_else(|| estimated_cost(&record.raw));
-                self.apply_price(&mut repriced, reported, estimated);
+                let entry = self.catalog.resolve(&record.model);
+                self.apply_price(&mut repriced, entry, reported, estimated);
                 report.cost_after_usd += repriced.cost;
                 if repriced != record {
                     report.records_changed += 1;
@@ -402,114 +342,6 @@ impl Ledger {
             }
         }
         Ok(report)
-    }
-}
-
-/// The group-commit writer: takes every job waiting (up to [`GROUP_COMMIT_RECORDS`]
-/// records) and writes them in one transaction. A conflict fails only the job it
-/// belongs to and the others are written again without it; any other failure is
-/// retried job by job, so each job gets its own answer.
-async fn group_commit(
-    store: crate::store::DynStore,
-    receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<WriteJob>>>,
-    folder: Arc<OnceLock<Arc<Notify>>>,
-) {
-    // Small writes defer their rollup deltas when a folder runs; each job retried on
-    // its own below is written the same way.
-    let write = |records: Vec<UsageRecord>| {
-        let store = store.clone();
-        let folder = folder.get().cloned();
-        async move {
-            match folder {
-                Some(wake) if records.len() < DEFER_BELOW_RECORDS => {
-                    let written = store.write_usage_deferred(records).await;
-                    if written.is_ok() {
-                        wake.notify_one();
-                    }
-                    written
-                }
-                _ => store.write_usage(records, WriteMode::InsertOnly).await,
-            }
-        }
-    };
-    loop {
-        let mut jobs = {
-            let mut receiver = receiver.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            let mut jobs = vec![first];
-            let mut size = jobs[0].records.len();
-            while size < GROUP_COMMIT_RECORDS {
-                match receiver.try_recv() {
-                    Ok(job) => {
-                        size += job.records.len();
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            jobs
-        };
-        while !jobs.is_empty() {
-            let merged: Vec<UsageRecord> = jobs
-                .iter()
-                .flat_map(|j| j.records.iter().cloned())
-                .collect();
-            match write(merged).await {
-                Ok(mut outcomes) => {
-                    for job in jobs.drain(..) {
-                        let rest = outcomes.split_off(job.records.len());
-                        let _ = job.reply.send(Ok(std::mem::replace(&mut outcomes, rest)));
-                    }
-                }
-                Err(StoreError::Conflict { index, external_id }) if jobs.len() > 1 => {
-                    // Find whose record conflicted; fail that job alone.
-                    let mut offset = 0;
-                    let position = jobs
-                        .iter()
-                        .position(|job| {
-                            let found = index < offset + job.records.len();
-                            if !found {
-                                offset += job.records.len();
-                            }
-                            found
-                        })
-                        .expect("the conflicting index is inside the merged batch");
-                    let job = jobs.remove(position);
-                    let _ = job.reply.send(Err(StoreError::Conflict {
-                        index: index - offset,
-                        external_id,
-                    }));
-                }
-                Err(err) if jobs.len() == 1 => {
-                    let job = jobs.remove(0);
-                    let _ = job.reply.send(Err(err));
-                }
-                Err(_) => {
-                    for job in jobs.drain(..) {
-                        let result = write(job.records).await;
-                        let _ = job.reply.send(result);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The rollup folder: folds at start (deltas a previous process left), then after
-/// each wake-up (plus [`FOLD_GATHER`], to take many writes at once) or every
-/// [`FOLD_IDLE`]. A failed fold changes nothing (one transaction) and is retried.
-async fn fold_pending(store: DynStore, wake: Arc<Notify>) {
-    loop {
-        if let Err(err) = store.fold_pending_rollups().await {
-            tracing::warn!(error = %err, "folding pending rollup deltas failed; retrying");
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(FOLD_IDLE) => {}
-        }
-        tokio::time::sleep(FOLD_GATHER).await;
     }
 }
 

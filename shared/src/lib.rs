@@ -10,6 +10,7 @@ pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod ledger;
+pub mod outbound;
 pub mod reports;
 pub mod secrets;
 pub mod store;

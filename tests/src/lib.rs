@@ -153,7 +153,7 @@ pub fn reported_usage(
         external_id: external_id.into(),
         recorded_at: at,
         bucket_seconds: 0,
-        provider: "anthropic".into(),
+        provider: Some("anthropic".into()),
         model: model.into(),
         tokens: TokenCounts {
             input: 1_000,

@@ -15,10 +15,11 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use shared::collect::{
     collector_event, floor_hour, CollectRequest, CollectSettings, Collector, Outcome,
-    ProviderAccess, RetryPolicy, Trigger,
+    ProviderAccess, Trigger,
 };
 use shared::config::Secret;
 use shared::domain::money::Pico;
+use shared::outbound::RetryPolicy;
 use shared::store::{Dimension, DynStore, Filters, Grouping};
 
 /// Fast retries so fault tests take milliseconds, a 1 s request timeout.

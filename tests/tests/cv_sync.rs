@@ -16,12 +16,13 @@ use integration_tests::{
 };
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{json, Value};
-use shared::collect::{RetryPolicy, Trigger};
+use shared::collect::Trigger;
 use shared::cv::{
     sync_event, DayOutcome, SyncOutcome, SyncReport, SyncRequest, SyncSettings, Syncer, VaultAccess,
 };
 use shared::domain::pricing::PriceCatalog;
 use shared::domain::usage::{NewUsage, SessionType, TokenCounts, UsageRecord};
+use shared::outbound::RetryPolicy;
 use shared::store::{CvPush, CvPushQuery, CvPushStatus, DynStore, WriteMode};
 
 /// Three attempts, fast backoff, a 500 ms timeout.
@@ -68,12 +69,14 @@ fn spend(id: &str, when: &str, model: &str, project: &str, session: &str, usd: &
 /// A pushed event priced from the catalog.
 fn priced(id: &str, when: &str, model: &str, project: &str, input: i64, output: i64) -> NewUsage {
     NewUsage {
-        provider: if model.starts_with("claude") {
-            "anthropic"
-        } else {
-            "openai"
-        }
-        .into(),
+        provider: Some(
+            if model.starts_with("claude") {
+                "anthropic"
+            } else {
+                "openai"
+            }
+            .into(),
+        ),
         tokens: TokenCounts {
             input,
             output,
@@ -405,7 +408,7 @@ async fn repeated_runs_push_each_day_once() {
         assert!(pushes.iter().all(|p| p.status == CvPushStatus::Pushed
             && p.response_code == Some(201)
             && p.attempts == 1
-            && p.trigger == "cli"));
+            && p.trigger == Trigger::Cli));
         // A named day that is synced is not pushed again unless forced.
         let named = SyncRequest::for_day(
             Some("2026-11-19"),

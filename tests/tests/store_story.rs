@@ -23,7 +23,7 @@ fn event(id: &str, model: &str, label: &str, when: &str, input: i64, output: i64
         external_id: id.into(),
         recorded_at: at(when),
         bucket_seconds: 0,
-        provider: "anthropic".into(),
+        provider: Some("anthropic".into()),
         model: model.into(),
         tokens: TokenCounts {
             input,

@@ -76,7 +76,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         importer,
         roots,
         heartbeat_pattern: config.import_heartbeat_pattern.clone(),
-        trigger: if args.watch { "watch" } else { "cli" }.into(),
+        trigger: if args.watch {
+            shared::store::Trigger::Watch
+        } else {
+            shared::store::Trigger::Cli
+        },
     };
     if !args.watch {
         let report = import_once(Arc::clone(&sink), &options).await;

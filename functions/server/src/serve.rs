@@ -136,7 +136,7 @@ fn schedule_import(state: &shared::http::AppState) {
         importer,
         roots: roots.clone(),
         heartbeat_pattern: config.import_heartbeat_pattern.clone(),
-        trigger: "serve".into(),
+        trigger: shared::store::Trigger::Serve,
     })
     .collect();
     if jobs.is_empty() {

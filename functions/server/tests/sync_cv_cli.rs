@@ -320,7 +320,7 @@ async fn serve_catches_up_at_start_up_and_logs_one_line_when_not_configured() {
     assert_eq!(pushes.len(), 7);
     assert!(pushes
         .iter()
-        .all(|p| p.trigger == "serve" && p.revision == 1));
+        .all(|p| p.trigger == shared::store::Trigger::Serve && p.revision == 1));
     assert!(
         read_log().contains("Context Vault sync scheduled daily at 01:00"),
         "{}",

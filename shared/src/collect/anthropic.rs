@@ -101,7 +101,7 @@ impl AnthropicApi {
             external_id,
             recorded_at: bucket_start,
             bucket_seconds,
-            provider: "anthropic".into(),
+            provider: Some("anthropic".into()),
             model: model.unwrap_or_else(|| "unknown".into()),
             tokens,
             service_tier,
@@ -198,8 +198,9 @@ impl UsageApi for AnthropicApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::{ProviderAccess, RetryPolicy};
+    use crate::collect::ProviderAccess;
     use crate::config::Secret;
+    use crate::outbound::RetryPolicy;
 
     fn api() -> AnthropicApi {
         let mut api = AnthropicApi::new(ProviderClient::new(

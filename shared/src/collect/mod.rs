@@ -22,9 +22,11 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::usage::NewUsage;
 use crate::ledger::Ledger;
+use crate::outbound::{RetryPolicy, RunGuard};
+pub use crate::store::Trigger;
 use crate::store::{CollectionRun, RunStatus, StoreError, WriteMode, WriteStatus};
 
-pub use client::{outbound_client, ProviderAccess, ProviderClient, RetryPolicy};
+pub use client::{ProviderAccess, ProviderClient};
 pub use event::{collector_event, CollectorFailure};
 
 /// A provider with an admin usage API.
@@ -129,34 +131,6 @@ impl RequestError {
         RequestError {
             field,
             message: message.into(),
-        }
-    }
-}
-
-/// What started a run; recorded with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// The Lambda's EventBridge schedule.
-    Schedule,
-    /// The in-process schedule of `cost-tracker serve`.
-    Serve,
-    /// `POST /admin/collect`.
-    Api,
-    /// `cost-tracker collect`.
-    Cli,
-    /// A manual Lambda payload.
-    Manual,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Serve => "serve",
-            Trigger::Api => "api",
-            Trigger::Cli => "cli",
-            Trigger::Manual => "manual",
         }
     }
 }
@@ -375,7 +349,7 @@ pub struct Collector {
     ledger: Ledger,
     settings: Arc<CollectSettings>,
     http: reqwest::Client,
-    running: Arc<tokio::sync::Mutex<()>>,
+    running: RunGuard,
 }
 
 impl Collector {
@@ -383,8 +357,8 @@ impl Collector {
         Collector {
             ledger,
             settings: Arc::new(settings),
-            http: crate::collect::outbound_client(),
-            running: Arc::new(tokio::sync::Mutex::new(())),
+            http: crate::outbound::outbound_client(),
+            running: RunGuard::default(),
         }
     }
 
@@ -415,7 +389,7 @@ impl Collector {
                 ));
             }
         }
-        let _one_at_a_time = self.running.lock().await;
+        let _one_at_a_time = self.running.start().await;
         let clock = Instant::now();
         let started_at = Utc::now();
         let mut providers = Vec::new();
@@ -487,7 +461,7 @@ impl Collector {
         let mut run = CollectionRun {
             id: 0,
             provider: provider.as_str().to_string(),
-            trigger: request.trigger.as_str().to_string(),
+            trigger: request.trigger,
             status: RunStatus::Running,
             started_at: Utc::now(),
             finished_at: None,

@@ -107,7 +107,7 @@ impl OpenaiApi {
             external_id,
             recorded_at: bucket_start,
             bucket_seconds,
-            provider: "openai".into(),
+            provider: Some("openai".into()),
             model: model.unwrap_or_else(|| "unknown".into()),
             tokens,
             service_tier,
@@ -207,8 +207,9 @@ impl UsageApi for OpenaiApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::{ProviderAccess, RetryPolicy};
+    use crate::collect::ProviderAccess;
     use crate::config::Secret;
+    use crate::outbound::RetryPolicy;
 
     fn api() -> OpenaiApi {
         let mut api = OpenaiApi::new(ProviderClient::new(

@@ -1,14 +1,12 @@
 //! The Context Vault client: POSTs one memory to `CONTEXT_VAULT_URL + CONTEXT_VAULT_PATH`
 //! with `X-API-Key`, a per-request timeout and bounded retries (429 waits `retry-after`,
-//! 5xx, timeouts and refused connections back off), under the collection's
-//! [`RetryPolicy`]. Errors carry the vault's response text, never the key.
+//! 5xx, timeouts and refused connections back off) under a [`RetryPolicy`]. Errors
+//! carry the vault's response text, never the key.
 
-use std::time::Duration;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-
-use crate::collect::RetryPolicy;
 use crate::config::Secret;
+use crate::outbound::{retry_after, RetryPolicy};
 
 /// Where summaries go and the key that lets them in.
 #[derive(Debug, Clone)]
@@ -91,13 +89,14 @@ fn hint(status: u16) -> &'static str {
     }
 }
 
-/// One attempt's failure, before the retry decision.
+/// One attempt's failure: the vault's status (none without an answer) and message.
+#[derive(Debug)]
 struct Failure {
     status: Option<u16>,
     message: String,
-    retryable: bool,
-    retry_after: Option<Duration>,
 }
+
+type Attempt = crate::outbound::Failure<Failure>;
 
 /// An authenticated client of one vault.
 #[derive(Clone)]
@@ -124,24 +123,7 @@ impl VaultClient {
     /// POSTs a memory (JSON bytes), retrying what a retry can fix.
     pub async fn post_memory(&self, body: &[u8]) -> Result<PushReceipt, PushError> {
         let url = self.access.endpoint();
-        let attempts = self.policy.max_attempts.max(1);
-        for attempt in 1..=attempts {
-            let failure = match self.send(&url, body).await {
-                Ok(status) => {
-                    return Ok(PushReceipt {
-                        status,
-                        attempts: attempt,
-                    })
-                }
-                Err(failure) => failure,
-            };
-            if !failure.retryable || attempt == attempts {
-                return Err(failure.into_error(attempt));
-            }
-            let wait = match failure.retry_after {
-                Some(after) => after.min(self.policy.retry_after_cap),
-                None => self.policy.backoff(attempt),
-            };
+        let retrying = |attempt: u32, wait: std::time::Duration, failure: &Failure| {
             tracing::warn!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
@@ -149,15 +131,19 @@ impl VaultClient {
                 error = %failure.message,
                 "Context Vault push failed; retrying"
             );
-            tokio::time::sleep(wait).await;
+        };
+        match self.policy.run(|_| self.send(&url, body), retrying).await {
+            Ok((status, attempts)) => Ok(PushReceipt { status, attempts }),
+            Err((failure, attempts)) => Err(failure.into_error(attempts)),
         }
-        unreachable!("the last attempt returns")
     }
 
-    async fn send(&self, url: &str, body: &[u8]) -> Result<u16, Failure> {
-        let mut key = HeaderValue::from_str(self.access.key.expose()).map_err(|_| Failure {
-            status: None,
-            message: "CONTEXT_VAULT_API_KEY is not a valid header value".into(),
+    async fn send(&self, url: &str, body: &[u8]) -> Result<u16, Attempt> {
+        let mut key = HeaderValue::from_str(self.access.key.expose()).map_err(|_| Attempt {
+            error: Failure {
+                status: None,
+                message: "CONTEXT_VAULT_API_KEY is not a valid header value".into(),
+            },
             retryable: false,
             retry_after: None,
         })?;
@@ -173,12 +159,7 @@ impl VaultClient {
             .await;
         let response = sent.map_err(|err| self.transport_failure(&err))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(response.headers());
         let text = response
             .text()
             .await
@@ -186,18 +167,22 @@ impl VaultClient {
         if (200..300).contains(&status) {
             return Ok(status);
         }
-        Err(Failure {
-            status: Some(status),
-            message: self.excerpt(&text),
+        Err(Attempt {
+            error: Failure {
+                status: Some(status),
+                message: self.excerpt(&text),
+            },
             retryable: status == 429 || status >= 500,
             retry_after: retry_after.filter(|_| status == 429 || status == 503),
         })
     }
 
-    fn transport_failure(&self, err: &reqwest::Error) -> Failure {
-        Failure {
-            status: None,
-            message: self.policy.transport_failure(err),
+    fn transport_failure(&self, err: &reqwest::Error) -> Attempt {
+        Attempt {
+            error: Failure {
+                status: None,
+                message: self.policy.transport_failure(err),
+            },
             retryable: true,
             retry_after: None,
         }
@@ -219,15 +204,18 @@ impl VaultClient {
 }
 
 impl Failure {
+    /// A final failure: the vault's answer when it refused (a 4xx other than 429),
+    /// else unavailable.
     fn into_error(self, attempts: u32) -> PushError {
-        match (self.retryable, self.status) {
-            (false, Some(status)) => PushError::Rejected {
+        let refused = self.status.filter(|&s| s != 429 && s < 500);
+        match refused {
+            Some(status) => PushError::Rejected {
                 status,
                 message: self.message,
                 attempts,
             },
-            (_, status) => PushError::Unavailable {
-                status,
+            None => PushError::Unavailable {
+                status: self.status,
                 message: self.message,
                 attempts,
             },

@@ -21,10 +21,11 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::collect::{RequestError, RetryPolicy, Trigger};
+use crate::collect::{RequestError, Trigger};
 use crate::config::Config;
 use crate::domain::timeframe::today;
 use crate::ledger::Ledger;
+use crate::outbound::{RetryPolicy, RunGuard};
 use crate::store::{CvPush, CvPushQuery, CvPushStatus, StoreError};
 
 pub use client::{PushError, PushReceipt, VaultAccess, VaultClient};
@@ -228,7 +229,7 @@ pub struct Syncer {
     ledger: Ledger,
     settings: Arc<SyncSettings>,
     http: reqwest::Client,
-    running: Arc<tokio::sync::Mutex<()>>,
+    running: RunGuard,
 }
 
 impl Syncer {
@@ -236,8 +237,8 @@ impl Syncer {
         Syncer {
             ledger,
             settings: Arc::new(settings),
-            http: crate::collect::outbound_client(),
-            running: Arc::new(tokio::sync::Mutex::new(())),
+            http: crate::outbound::outbound_client(),
+            running: RunGuard::default(),
         }
     }
 
@@ -284,7 +285,7 @@ impl Syncer {
             tracing::info!("Context Vault sync not configured (set CONTEXT_VAULT_URL and CONTEXT_VAULT_API_KEY)");
             return Ok(report);
         };
-        let _one_at_a_time = self.running.lock().await;
+        let _one_at_a_time = self.running.start().await;
         let client = VaultClient::new(access.clone(), self.http.clone(), self.settings.retry);
         let days = match request.scope {
             SyncScope::Day(date) => vec![date],
@@ -403,7 +404,7 @@ impl Syncer {
             response_code: None,
             error: None,
             attempts: 0,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             total_cost_cents: summary.total_cents(),
             summary: summary.json(),
             attempted_at: Utc::now(),

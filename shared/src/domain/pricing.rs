@@ -225,7 +225,11 @@ impl PriceCatalog {
 
     /// Prices one usage record; `None` when the model is unknown (unpriced).
     pub fn quote(&self, input: &PricingInput<'_>) -> Option<Quote> {
-        let model = self.resolve(input.model)?;
+        Some(self.quote_model(self.resolve(input.model)?, input))
+    }
+
+    /// Prices one usage record of a model already found with [`PriceCatalog::resolve`].
+    pub fn quote_model(&self, model: &CatalogModel, input: &PricingInput<'_>) -> Quote {
         let period = self.period_at(model, input.recorded_at);
         let tokens = input.tokens;
         let long_context = period
@@ -247,11 +251,11 @@ impl PriceCatalog {
         let search_cost = period.web_search_per_1k.map_or(Decimal::ZERO, |per_1k| {
             Decimal::from(tokens.web_search_requests) * per_1k * PER_THOUSAND
         });
-        Some(Quote {
+        Quote {
             cost: (token_cost + search_cost).normalize(),
             price_ref: format!("{}@{}", model.id, period.effective_from),
             long_context,
-        })
+        }
     }
 
     /// Every model, in catalog order.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::money::Pico;
 
 /// Where a record came from; `external_id` is unique per source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Push,
@@ -17,7 +17,7 @@ pub enum Source {
 }
 
 /// Which kind of agent session spent the tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionType {
     Main,
@@ -120,7 +120,8 @@ pub struct NewUsage {
     pub recorded_at: DateTime<Utc>,
     /// 0 for single events, 3600 for hourly buckets.
     pub bucket_seconds: i32,
-    pub provider: String,
+    /// `None`: the catalog's provider of the model, else one inferred from its name.
+    pub provider: Option<String>,
     pub model: String,
     pub tokens: TokenCounts,
     pub service_tier: Option<String>,
@@ -184,4 +185,24 @@ pub struct UsageRecord {
     pub price_ref: Option<String>,
     pub unpriced: bool,
     pub raw: serde_json::Value,
+}
+
+/// The provider a model's name points to, for models the catalog does not know.
+pub fn provider_from_name(model: &str) -> &'static str {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    if m.contains("claude") {
+        "anthropic"
+    } else if m.starts_with("gpt-")
+        || m.starts_with("o1")
+        || m.starts_with("o3")
+        || m.starts_with("o4")
+        || m.starts_with("text-embedding")
+    {
+        "openai"
+    } else if m.starts_with("kimi") || m.starts_with("moonshot") {
+        "moonshot"
+    } else {
+        "unknown"
+    }
 }

@@ -37,7 +37,7 @@ pub async fn daily(
     let range = resolve_day(params.get("date"), params.tz(&state)?, Utc::now())?;
     let scope = Scope {
         range,
-        filters: params.filters()?,
+        filters: params.filters(state.ledger.catalog())?,
     };
     let report = reports::daily(state.store(), &scope).await?;
     Ok(match format {
@@ -82,7 +82,7 @@ async fn summary(state: AppState, q: Option<String>, days: u32) -> Result<Respon
     range.check_whole_hours()?;
     let scope = Scope {
         range,
-        filters: params.filters()?,
+        filters: params.filters(state.ledger.catalog())?,
     };
     let report = reports::summary(state.store(), &scope, days).await?;
     Ok(match format {

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use super::openapi::QuerySpec;
 use super::{ApiError, AppState};
+use crate::domain::pricing::PriceCatalog;
 use crate::domain::timeframe::{parse_tz, resolve_range, ResolvedRange};
 use crate::domain::usage::{SessionType, Source};
 use crate::reports::{Scope, NO_AGENT};
@@ -91,7 +92,7 @@ impl Params {
     }
 
     /// The equality filters, validated where the values are a closed set.
-    pub fn filters(&self) -> Result<Filters, ApiError> {
+    pub fn filters(&self, catalog: &PriceCatalog) -> Result<Filters, ApiError> {
         if let Some(t) = self.get("session_type") {
             if SessionType::parse(t).is_none() {
                 return Err(ApiError::field(
@@ -112,11 +113,7 @@ impl Params {
         Ok(Filters {
             provider: owned("provider"),
             // Reports group by the canonical id, so an alias or dated id filters the same.
-            model: owned("model").map(|m| {
-                crate::domain::pricing::PriceCatalog::embedded()
-                    .resolve(&m)
-                    .map_or(m, |entry| entry.id.clone())
-            }),
+            model: owned("model").map(|m| catalog.resolve(&m).map_or(m, |entry| entry.id.clone())),
             project: owned("project"),
             agent: owned("agent").map(|a| if a == NO_AGENT { String::new() } else { a }),
             session_type: owned("session_type"),
@@ -181,7 +178,7 @@ impl Params {
     pub fn scope(&self, state: &AppState, default_days: u32) -> Result<Scope, ApiError> {
         Ok(Scope {
             range: self.range(state, "start", "end", default_days)?,
-            filters: self.filters()?,
+            filters: self.filters(state.ledger.catalog())?,
         })
     }
 }

@@ -205,7 +205,7 @@ pub async fn list(
     let mut query = UsageQuery {
         start: Some(range.start),
         end: Some(range.end),
-        filters: params.filters()?,
+        filters: params.filters(state.ledger.catalog())?,
         limit: 0,
         offset: 0,
     };
@@ -268,7 +268,7 @@ pub async fn summary(
     let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
     let scope = Scope {
         range: params.range(&state, "start_date", "end_date", 30)?,
-        filters: params.filters()?,
+        filters: params.filters(state.ledger.catalog())?,
     };
     let report = reports::range(state.store(), &scope, granularity, None).await?;
     Ok(match format {

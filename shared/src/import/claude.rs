@@ -257,7 +257,7 @@ fn call_from(line: RawLine, progress: bool, outer: Outer, file: &FileContext) ->
     LineOutcome::Call(Box::new(Call {
         external_id,
         recorded_at,
-        provider: "anthropic".into(),
+        provider: Some("anthropic".into()),
         model,
         tokens,
         service_tier: usage.service_tier.filter(|t| !t.is_empty()),

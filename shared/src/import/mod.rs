@@ -99,7 +99,8 @@ pub struct Call {
     /// `claude-code:<message>:<request>`, …
     pub external_id: String,
     pub recorded_at: DateTime<Utc>,
-    pub provider: String,
+    /// `None`: not in the transcript (the ledger infers it from the model).
+    pub provider: Option<String>,
     pub model: String,
     pub tokens: TokenCounts,
     pub service_tier: Option<String>,
@@ -140,7 +141,6 @@ impl Call {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 .into(),
         );
-        put("provider", self.provider.into());
         put("model", self.model.into());
         put("input_tokens", self.tokens.input.into());
         put("output_tokens", self.tokens.output.into());
@@ -150,6 +150,7 @@ impl Call {
         put("session_type", self.session_type.as_str().into());
         put("metadata", metadata.into());
         let optional = [
+            ("provider", self.provider),
             ("service_tier", self.service_tier),
             ("session_id", self.session_id),
             ("session_label", self.session_label),

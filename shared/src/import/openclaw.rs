@@ -352,7 +352,7 @@ fn assistant_call(
     LineOutcome::Call(Box::new(Call {
         external_id,
         recorded_at,
-        provider: normalise_provider(provider.as_deref(), &model),
+        provider: normalise_provider(provider.as_deref()),
         model,
         tokens,
         service_tier: None,
@@ -368,14 +368,16 @@ fn assistant_call(
 }
 
 /// OpenClaw's provider ids as the catalog knows them (`openai-codex` → `openai`).
-fn normalise_provider(provider: Option<&str>, model: &str) -> String {
-    match provider.map(str::to_ascii_lowercase).as_deref() {
-        Some(p) if p.starts_with("openai") => "openai".into(),
-        Some(p) if p.starts_with("anthropic") || p == "claude-cli" => "anthropic".into(),
-        Some(p) if p.starts_with("moonshot") || p.starts_with("kimi") => "moonshot".into(),
-        Some(p) if !p.is_empty() => p.to_string(),
-        _ => crate::ingest::infer_provider(model),
-    }
+/// `None` when the transcript names none.
+fn normalise_provider(provider: Option<&str>) -> Option<String> {
+    let provider = match provider.map(str::to_ascii_lowercase)?.as_str() {
+        p if p.starts_with("openai") => "openai".into(),
+        p if p.starts_with("anthropic") || p == "claude-cli" => "anthropic".into(),
+        p if p.starts_with("moonshot") || p.starts_with("kimi") => "moonshot".into(),
+        "" => return None,
+        p => p.to_string(),
+    };
+    Some(provider)
 }
 
 /// A timestamp as Unix milliseconds (number or digits) or an RFC 3339 string.
@@ -448,7 +450,7 @@ mod tests {
         assert_eq!(calls.len(), 1);
         let call = &calls[0];
         assert_eq!(call.model, "gpt-5.2");
-        assert_eq!(call.provider, "openai");
+        assert_eq!(call.provider.as_deref(), Some("openai"));
         assert_eq!(call.session_type, SessionType::Heartbeat);
         assert_eq!(call.external_id, "openclaw:main:s1:a1");
         assert_eq!(

@@ -16,7 +16,7 @@ use super::openclaw::{self, SessionIndex, State, Transcript};
 use super::openclaw_store::AgentStore;
 use super::sink::{CommitError, Prepared, Sink};
 use super::{Dedupe, ImportReport, Importer, LineOutcome, PathError, Skip};
-use crate::store::{ImportCursor, ImportRun, MessageClaim, RunStatus};
+use crate::store::{ImportCursor, ImportRun, MessageClaim, RunStatus, Trigger};
 
 /// Calls committed per transaction, with the cursors of every file they come from:
 /// many small files share a transaction (and their rollup deltas are summed once).
@@ -36,12 +36,12 @@ pub struct ImportOptions {
     pub roots: Vec<String>,
     /// A main-session turn whose prompt contains this (case-insensitive) is a heartbeat.
     pub heartbeat_pattern: String,
-    /// `cli`, `watch` or `serve` (the run log's trigger).
-    pub trigger: String,
+    /// `Cli`, `Watch` or `Serve` (the run log's trigger).
+    pub trigger: Trigger,
 }
 
 /// Runs one import pass; never fails as a whole (errors are in the report).
-#[tracing::instrument(skip_all, fields(importer = options.importer.as_str(), trigger = %options.trigger))]
+#[tracing::instrument(skip_all, fields(importer = options.importer.as_str(), trigger = options.trigger.as_str()))]
 pub async fn import_once(sink: Arc<dyn Sink>, options: &ImportOptions) -> ImportReport {
     let clock = Instant::now();
     let mut pass = Pass {
@@ -96,7 +96,7 @@ pub async fn import_once(sink: Arc<dyn Sink>, options: &ImportOptions) -> Import
                 pass.queue = Queue::default();
             }
         }
-        pass.log_run(root, &options.trigger, &before, started_at, root_clock)
+        pass.log_run(root, options.trigger, &before, started_at, root_clock)
             .await;
         pass.stopped = false;
     }
@@ -718,7 +718,7 @@ impl Pass {
     async fn log_run(
         &self,
         root: &str,
-        trigger: &str,
+        trigger: Trigger,
         before: &ImportReport,
         started_at: DateTime<Utc>,
         clock: Instant,
@@ -737,7 +737,7 @@ impl Pass {
             id: 0,
             importer: self.importer.as_str().into(),
             root: root.into(),
-            trigger: trigger.into(),
+            trigger,
             status: if unreadable || self.stopped {
                 RunStatus::Failed
             } else {

@@ -4,7 +4,7 @@
 
 use super::backend::Backend;
 use super::db::Sql;
-use super::rollup::RollupDeltas;
+use super::rollup::{RollupDeltas, RollupKey, Totals};
 use super::rows::RollupRow;
 use super::schema::RECORD_SUMS;
 use super::write::{apply_deltas, fetch_record};
@@ -109,7 +109,7 @@ pub(crate) async fn retag(
         };
         let rows: Vec<RollupRow> = exec.fetch_all(subject_sql(&contribution)).await?;
         for row in rows {
-            let (mut key, totals) = row.into();
+            let (mut key, totals): (RollupKey, Totals) = row.try_into()?;
             deltas.subtract(key.clone(), totals);
             key.project = new_project.clone();
             deltas.add(key, totals);

@@ -5,9 +5,11 @@
 //! - [`schema`]: the columns and sums, each listed once, and the SQL built from them;
 //! - [`db`]: a query as text and values, run on either backend; [`rows`]: what it reads;
 //! - [`backend`]: every way Postgres ([`postgres`]) and SQLite ([`sqlite`]) differ;
-//! - [`write`], [`edit`], [`read`], [`logs`]: the store's operations, by job.
+//! - [`write`], [`edit`], [`read`], [`logs`]: the store's operations, by job;
+//! - [`Buffered`]: a store in front of another, with group commit and the rollup folder.
 
 mod backend;
+mod buffered;
 mod db;
 mod edit;
 mod logs;
@@ -28,6 +30,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
+pub use buffered::Buffered;
 pub use rollup::{
     hour_start as rollup_hour, Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey,
     Totals,
@@ -108,6 +111,62 @@ pub struct CostChange {
     pub unpriced: bool,
 }
 
+/// What started a run (a collection, a push to Context Vault, an import); logged with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The Lambda's EventBridge schedule.
+    Schedule,
+    /// The in-process schedule of `cost-tracker serve`.
+    Serve,
+    /// An admin endpoint (`POST /admin/collect`, `POST /admin/sync-cv`).
+    Api,
+    /// A command (`cost-tracker collect`, `sync-cv`, `import`).
+    Cli,
+    /// A manual Lambda payload.
+    Manual,
+    /// `cost-tracker import --watch`.
+    Watch,
+}
+
+impl Trigger {
+    const ALL: [Trigger; 6] = [
+        Trigger::Schedule,
+        Trigger::Serve,
+        Trigger::Api,
+        Trigger::Cli,
+        Trigger::Manual,
+        Trigger::Watch,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Serve => "serve",
+            Trigger::Api => "api",
+            Trigger::Cli => "cli",
+            Trigger::Manual => "manual",
+            Trigger::Watch => "watch",
+        }
+    }
+}
+
+/// A stored trigger that names none of [`Trigger`]'s.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown trigger {0:?}")]
+pub struct UnknownTrigger(String);
+
+impl TryFrom<String> for Trigger {
+    type Error = UnknownTrigger;
+
+    fn try_from(text: String) -> Result<Self, UnknownTrigger> {
+        Trigger::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or(UnknownTrigger(text))
+    }
+}
+
 /// The state of a collection run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,8 +203,8 @@ pub struct CollectionRun {
     /// Store id; 0 before the run is first saved.
     pub id: i64,
     pub provider: String,
-    /// `schedule`, `manual`, `api`, `cli` or `serve`.
-    pub trigger: String,
+    #[sqlx(try_from = "String")]
+    pub trigger: Trigger,
     /// Read from its column by [`rows`], which checks it.
     #[sqlx(skip)]
     pub status: RunStatus,
@@ -209,8 +268,8 @@ pub struct ImportRun {
     pub id: i64,
     pub importer: String,
     pub root: String,
-    /// `cli`, `watch` or `serve`.
-    pub trigger: String,
+    #[sqlx(try_from = "String")]
+    pub trigger: Trigger,
     /// Read from its column by [`rows`], which checks it.
     #[sqlx(skip)]
     pub status: RunStatus,
@@ -427,8 +486,7 @@ pub struct CvPush {
     pub error: Option<String>,
     /// Requests made (retries included).
     pub attempts: i64,
-    /// `schedule`, `manual`, `api`, `cli` or `serve`.
-    pub trigger: String,
+    pub trigger: Trigger,
     /// The summary's total, in cents.
     pub total_cost_cents: i64,
     /// The summary object sent, as JSON text.

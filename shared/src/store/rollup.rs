@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::money::Pico;
-use crate::domain::usage::UsageRecord;
+use crate::domain::usage::{SessionType, Source, UsageRecord};
 
 /// Sums kept per rollup row and returned by every report query.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -93,8 +93,8 @@ pub struct RollupKey {
     pub model: String,
     pub project: String,
     pub agent: String,
-    pub session_type: String,
-    pub source: String,
+    pub session_type: SessionType,
+    pub source: Source,
 }
 
 impl RollupKey {
@@ -105,8 +105,8 @@ impl RollupKey {
             model: record.model_key.clone(),
             project: record.project.clone(),
             agent: record.agent.clone().unwrap_or_default(),
-            session_type: record.session_type.as_str().to_string(),
-            source: record.source.as_str().to_string(),
+            session_type: record.session_type,
+            source: record.source,
         }
     }
 }
@@ -158,32 +158,16 @@ pub struct DimKey {
     pub value: String,
 }
 
-/// The dimensions kept one at a time (`total` has the value `""`).
-pub(crate) const DIMS: [&str; 7] = [
-    "total",
-    "provider",
-    "model",
-    "project",
-    "agent",
-    "session_type",
-    "source",
-];
-
-/// The one-dimension rollup changes implied by full-key changes, in key order.
+/// The one-dimension rollup changes implied by full-key changes, in key order: each
+/// change counts once in the total (value `""`) and once in every [`Dimension`], per
+/// UTC hour (`h`) and day (`d`).
 pub(crate) fn dim_changes(changes: &[(RollupKey, Totals)]) -> Vec<(DimKey, Totals)> {
     let mut dims: BTreeMap<DimKey, Totals> = BTreeMap::new();
     for (key, totals) in changes {
         let day = key.hour_start - key.hour_start.rem_euclid(86_400);
-        for dim in DIMS {
-            let value = match dim {
-                "total" => "",
-                "provider" => &key.provider,
-                "model" => &key.model,
-                "project" => &key.project,
-                "agent" => &key.agent,
-                "session_type" => &key.session_type,
-                _ => &key.source,
-            };
+        let values = std::iter::once(("total", ""))
+            .chain(Dimension::ALL.map(|d| (d.column(), d.value_of(key))));
+        for (dim, value) in values {
             for (grain, bucket_start) in [("h", key.hour_start), ("d", day)] {
                 *dims
                     .entry(DimKey {
@@ -211,6 +195,16 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension, in the order the rollup key lists them.
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Provider,
+        Dimension::Model,
+        Dimension::Project,
+        Dimension::Agent,
+        Dimension::SessionType,
+        Dimension::Source,
+    ];
+
     /// The column name (a fixed identifier, never user input).
     pub fn column(self) -> &'static str {
         match self {
@@ -220,6 +214,18 @@ impl Dimension {
             Dimension::Agent => "agent",
             Dimension::SessionType => "session_type",
             Dimension::Source => "source",
+        }
+    }
+
+    /// This dimension's value in a rollup key.
+    pub fn value_of(self, key: &RollupKey) -> &str {
+        match self {
+            Dimension::Provider => &key.provider,
+            Dimension::Model => &key.model,
+            Dimension::Project => &key.project,
+            Dimension::Agent => &key.agent,
+            Dimension::SessionType => key.session_type.as_str(),
+            Dimension::Source => key.source.as_str(),
         }
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::rollup::{RollupKey, Totals};
-use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError};
+use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError, Trigger};
 use crate::domain::money::Pico;
 use crate::domain::usage::{
     CostSource, ProjectSource, SessionType, Source, TokenCounts, UsageRecord,
@@ -157,18 +157,21 @@ pub(crate) struct RollupRow {
     sums: SumsRow,
 }
 
-impl From<RollupRow> for (RollupKey, Totals) {
-    fn from(row: RollupRow) -> Self {
+impl TryFrom<RollupRow> for (RollupKey, Totals) {
+    type Error = StoreError;
+
+    fn try_from(row: RollupRow) -> Result<Self, StoreError> {
         let key = RollupKey {
             hour_start: row.hour_start,
             provider: row.provider,
             model: row.model,
             project: row.project,
             agent: row.agent,
-            session_type: row.session_type,
-            source: row.source,
+            session_type: SessionType::parse(&row.session_type)
+                .ok_or_else(|| corrupt("rollup session_type"))?,
+            source: Source::parse(&row.source).ok_or_else(|| corrupt("rollup source"))?,
         };
-        (key, row.sums.into())
+        Ok((key, row.sums.into()))
     }
 }
 
@@ -285,7 +288,7 @@ impl TryFrom<CvPushRow> for CvPush {
             response_code: row.response_code,
             error: row.error,
             attempts: row.attempts,
-            trigger: row.trigger,
+            trigger: Trigger::try_from(row.trigger).map_err(|_| corrupt("cv_pushes.trigger"))?,
             total_cost_cents: row.total_cost_cents,
             summary: row.summary,
             attempted_at: at_ms(row.attempted_at_ms, "cv_pushes.attempted_at_ms")?,

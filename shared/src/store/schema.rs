@@ -148,8 +148,8 @@ pub(crate) fn key_values(key: &RollupKey) -> [Value<'_>; 7] {
         Value::Text(&key.model),
         Value::Text(&key.project),
         Value::Text(&key.agent),
-        Value::Text(&key.session_type),
-        Value::Text(&key.source),
+        Value::Text(key.session_type.as_str()),
+        Value::Text(key.source.as_str()),
     ]
 }
 

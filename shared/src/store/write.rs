@@ -241,7 +241,7 @@ pub(crate) async fn take_pending(
     let rows: Vec<RollupRow> = exec.fetch_all(Sql::new(&schema::TAKE_PENDING)).await?;
     let taken = rows.len() as u64;
     for row in rows {
-        let (key, totals) = row.into();
+        let (key, totals) = row.try_into()?;
         deltas.add(key, totals);
     }
     Ok(taken)

@@ -14,6 +14,7 @@ use crate::domain::session::{infer_agent, infer_session_type};
 use crate::domain::usage::{
     provider_from_name, CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord,
 };
+use crate::ingest::FieldError;
 use crate::store::{Buffered, CostChange, DynStore, StoreError, WriteMode, WriteOutcome};
 
 /// Prices and attributes records, then stores them.
@@ -207,7 +208,9 @@ impl Ledger {
                 },
             )
         });
-        record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd(q.cost));
+        // Kept whatever its size: a cost one record cannot hold is refused by
+        // `oversized`, never stored as unpriced.
+        record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd_wide(q.cost));
         record.price_ref = quote.map(|q| q.price_ref);
         match reported {
             Some(cost) => {
@@ -240,6 +243,10 @@ impl Ledger {
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let records = self.resolve_all(batch).await?;
+        let refused = oversized(&records);
+        if !refused.is_empty() {
+            return Err(StoreError::TooLarge(refused));
+        }
         self.store.write_usage(records, mode).await
     }
 
@@ -343,6 +350,43 @@ impl Ledger {
         }
         Ok(report)
     }
+}
+
+/// The records whose cost one record cannot hold (over [`Pico::MAX_RECORD`]), each
+/// as the field that makes it so: the token count with the largest share, since a
+/// reported cost is limited when the event is parsed.
+pub fn oversized(records: &[UsageRecord]) -> Vec<FieldError> {
+    let too_large = |cost: Option<Pico>| cost.is_some_and(|c| c.stored().is_none());
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| too_large(Some(r.cost)) || too_large(r.computed_cost))
+        .map(|(index, record)| {
+            let t = &record.tokens;
+            let counts = [
+                ("input_tokens", t.input),
+                ("output_tokens", t.output),
+                ("cache_read_tokens", t.cache_read),
+                ("cache_write_tokens", t.cache_write_5m),
+                ("cache_write_1h_tokens", t.cache_write_1h),
+                ("web_search_requests", t.web_search_requests),
+            ];
+            let (field, _) = counts
+                .into_iter()
+                .max_by_key(|&(_, count)| count)
+                .expect("six counts");
+            let cost = record.computed_cost.unwrap_or(record.cost);
+            FieldError {
+                index: Some(index),
+                field: field.to_string(),
+                message: format!(
+                    "makes this event cost {} USD, more than one event can hold ({} USD)",
+                    cost.usd(),
+                    Pico::MAX_RECORD.usd()
+                ),
+            }
+        })
+        .collect()
 }
 
 /// The agent's estimate an imported event carried (`estimated_cost` of its raw JSON).

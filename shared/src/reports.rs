@@ -23,17 +23,28 @@ pub struct Scope {
 
 /// Token and request counts every cost figure comes with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Sums are 128-bit; the document calls them 64-bit integers, which they stay for
+/// any ledger short of 9.2 × 10¹⁸ tokens.
 pub struct Counts {
-    pub requests: i64,
-    pub unpriced_requests: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cache_read_tokens: i64,
+    #[schema(value_type = i64)]
+    pub requests: i128,
+    #[schema(value_type = i64)]
+    pub unpriced_requests: i128,
+    #[schema(value_type = i64)]
+    pub input_tokens: i128,
+    #[schema(value_type = i64)]
+    pub output_tokens: i128,
+    #[schema(value_type = i64)]
+    pub cache_read_tokens: i128,
     /// 5-minute plus 1-hour cache writes.
-    pub cache_write_tokens: i64,
-    pub cache_write_5m_tokens: i64,
-    pub cache_write_1h_tokens: i64,
-    pub web_search_requests: i64,
+    #[schema(value_type = i64)]
+    pub cache_write_tokens: i128,
+    #[schema(value_type = i64)]
+    pub cache_write_5m_tokens: i128,
+    #[schema(value_type = i64)]
+    pub cache_write_1h_tokens: i128,
+    #[schema(value_type = i64)]
+    pub web_search_requests: i128,
 }
 
 impl From<&Totals> for Counts {

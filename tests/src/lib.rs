@@ -38,21 +38,14 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A migrated SQLite store in a new temporary file.
-pub async fn sqlite_store() -> TestStore {
+/// The URL of a SQLite database in a new temporary file (created on first open).
+pub fn new_sqlite_url() -> String {
     let path = std::env::temp_dir().join(format!("ct-test-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}", path.display());
-    let store = store::open(&url).await.expect("open sqlite");
-    store.migrate().await.expect("migrate sqlite");
-    TestStore {
-        backend: "sqlite",
-        store,
-        url,
-    }
+    format!("sqlite://{}", path.display())
 }
 
-/// A migrated Postgres store in a new database.
-pub async fn postgres_store() -> TestStore {
+/// The URL of a new, empty Postgres database.
+pub async fn new_postgres_url() -> String {
     let admin = admin_url();
     let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|err| {
         panic!("Postgres is required for the test suite (TEST_POSTGRES_URL={admin}): {err}. `make test` starts it.")
@@ -63,14 +56,27 @@ pub async fn postgres_store() -> TestStore {
         .await
         .expect("create test database");
     let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
-    let url = format!("{base}/{name}");
-    let store = store::open(&url).await.expect("open postgres");
-    store.migrate().await.expect("migrate postgres");
+    format!("{base}/{name}")
+}
+
+async fn migrated(backend: &'static str, url: String) -> TestStore {
+    let store = store::open(&url).await.expect("open the test store");
+    store.migrate().await.expect("migrate the test store");
     TestStore {
-        backend: "postgres",
+        backend,
         store,
         url,
     }
+}
+
+/// A migrated SQLite store in a new temporary file.
+pub async fn sqlite_store() -> TestStore {
+    migrated("sqlite", new_sqlite_url()).await
+}
+
+/// A migrated Postgres store in a new database.
+pub async fn postgres_store() -> TestStore {
+    migrated("postgres", new_postgres_url().await).await
 }
 
 /// One fresh store on each backend.

@@ -32,7 +32,7 @@ pub const OTHER: &str = "other";
 pub struct DayCosts {
     pub date: NaiveDate,
     pub timezone: String,
-    pub requests: i64,
+    pub requests: i128,
     /// By model family (the model's own key when the catalog does not know it).
     pub by_model: Vec<(String, Pico)>,
     pub by_project: Vec<(String, Pico)>,
@@ -69,7 +69,7 @@ pub struct DailySummary {
     pub by_project: CostMap,
     #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub by_session_type: CostMap,
-    pub requests: i64,
+    pub requests: i128,
     pub currency: &'static str,
     pub timezone: String,
 }

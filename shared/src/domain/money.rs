@@ -1,5 +1,7 @@
 //! Exact money: costs are integer picodollars (10⁻¹² USD) in storage and
-//! `rust_decimal::Decimal` in arithmetic; never floating point.
+//! `rust_decimal::Decimal` in arithmetic; never floating point. One record's cost
+//! is stored in 64 bits (up to [`Pico::MAX_RECORD`], about 9.2 million USD); sums
+//! of records are 128-bit and cannot overflow.
 //!
 //! Every catalog price is given per million tokens with at most four decimals
 //! after modifiers, so a token count times a price is a whole number of
@@ -17,25 +19,49 @@ pub const RESPONSE_SCALE: u32 = 6;
 /// Decimal places of the Context Vault daily summary (rounded to cents).
 pub const CENTS_SCALE: u32 = 2;
 
-/// An exact amount of US dollars, in picodollars.
+/// An exact amount of US dollars, in picodollars: one record's cost, or a sum.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pico(pub i64);
+pub struct Pico(pub i128);
 
 impl Pico {
     pub const ZERO: Pico = Pico(0);
+    /// The largest cost one record can have: what its 64-bit column holds
+    /// (9,223,372.036854775807 USD).
+    pub const MAX_RECORD: Pico = Pico(i64::MAX as i128);
 
     /// Converts dollars to picodollars, rounding half away from zero beyond 12 decimals.
-    /// `None` when the amount does not fit (over about 9.2 million USD).
+    /// `None` when one record cannot hold the amount (beyond ±[`Pico::MAX_RECORD`]).
     pub fn from_usd(usd: Decimal) -> Option<Pico> {
         let scaled = usd
             .round_dp_with_strategy(STORAGE_SCALE, RoundingStrategy::MidpointAwayFromZero)
-            * Decimal::from(1_000_000_000_000_i64);
-        i64::try_from(scaled.trunc()).ok().map(Pico)
+            .checked_mul(Decimal::from(1_000_000_000_000_i64))?;
+        i64::try_from(scaled.trunc()).ok().map(|p| Pico(p.into()))
     }
 
-    /// The exact amount in dollars.
+    /// Converts dollars to picodollars like [`Pico::from_usd`], for any amount a
+    /// 128-bit sum holds (a computed cost, before it is checked against one record's limit).
+    pub fn from_usd_wide(usd: Decimal) -> Option<Pico> {
+        let scaled = usd
+            .round_dp_with_strategy(STORAGE_SCALE, RoundingStrategy::MidpointAwayFromZero)
+            .checked_mul(Decimal::from(1_000_000_000_000_i64))?;
+        i128::try_from(scaled.trunc()).ok().map(Pico)
+    }
+
+    /// The amount as one record stores it; `None` beyond ±[`Pico::MAX_RECORD`].
+    pub fn stored(self) -> Option<i64> {
+        i64::try_from(self.0).ok()
+    }
+
+    /// The exact amount in dollars. Sums in the store stay below 2⁹⁵ picodollars
+    /// (about 4 × 10¹⁶ USD), inside what a `Decimal` holds; anything larger saturates.
     pub fn usd(self) -> Decimal {
-        Decimal::from_i128_with_scale(i128::from(self.0), STORAGE_SCALE).normalize()
+        Decimal::try_from_i128_with_scale(self.0, STORAGE_SCALE)
+            .unwrap_or(if self.0 < 0 {
+                Decimal::MIN
+            } else {
+                Decimal::MAX
+            })
+            .normalize()
     }
 }
 
@@ -110,12 +136,9 @@ pub fn apportion(amounts: &[Pico]) -> (Decimal, Vec<Decimal>) {
 pub fn apportion_at(amounts: &[Pico], scale: u32) -> (Decimal, Vec<Decimal>) {
     let scale = scale.min(STORAGE_SCALE);
     let unit: i128 = 10_i128.pow(STORAGE_SCALE - scale); // picodollars per unit of the scale
-    let total: i128 = amounts.iter().map(|a| i128::from(a.0)).sum();
+    let total: i128 = amounts.iter().map(|a| a.0).sum();
     let rounded_total = round_half_away(total, unit);
-    let mut parts: Vec<i128> = amounts
-        .iter()
-        .map(|a| i128::from(a.0).div_euclid(unit))
-        .collect();
+    let mut parts: Vec<i128> = amounts.iter().map(|a| a.0.div_euclid(unit)).collect();
     distribute(amounts, unit, rounded_total, &mut parts);
     let to_usd = |units: i128| Decimal::from_i128_with_scale(units, scale);
     (
@@ -132,10 +155,7 @@ pub fn apportion_within(amounts: &[Pico], total: Decimal) -> Vec<Decimal> {
     let unit: i128 = 10_i128.pow(STORAGE_SCALE - RESPONSE_SCALE);
     let mut target = total;
     target.rescale(RESPONSE_SCALE);
-    let mut parts: Vec<i128> = amounts
-        .iter()
-        .map(|a| i128::from(a.0).div_euclid(unit))
-        .collect();
+    let mut parts: Vec<i128> = amounts.iter().map(|a| a.0.div_euclid(unit)).collect();
     distribute(amounts, unit, target.mantissa(), &mut parts);
     parts
         .into_iter()
@@ -148,7 +168,7 @@ pub fn apportion_within(amounts: &[Pico], total: Decimal) -> Vec<Decimal> {
 fn distribute(amounts: &[Pico], unit: i128, target: i128, parts: &mut [i128]) {
     let mut residual = target - parts.iter().sum::<i128>();
     let mut order: Vec<usize> = (0..amounts.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(i128::from(amounts[i].0).rem_euclid(unit)));
+    order.sort_by_key(|&i| std::cmp::Reverse(amounts[i].0.rem_euclid(unit)));
     for &i in order.iter().cycle().take(amounts.len().max(1) * 2) {
         if residual == 0 || amounts.is_empty() {
             break;

@@ -130,6 +130,7 @@ impl From<StoreError> for ApiError {
                 "item {index}: event_id `{external_id}` was already stored with different content; nothing was stored"
             )),
             StoreError::NotFound => ApiError::NotFound("not found".into()),
+            StoreError::TooLarge(fields) => ApiError::invalid_fields(fields),
             other => ApiError::Internal(other.to_string()),
         }
     }

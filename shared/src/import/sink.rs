@@ -112,6 +112,10 @@ impl Sink for LedgerSink {
             .resolve_import(batch)
             .await
             .map_err(|err| CommitError::Failed(err.to_string()))?;
+        let refused = crate::ledger::oversized(&records);
+        if !refused.is_empty() {
+            return Err(CommitError::Rejected(refused));
+        }
         Ok(Prepared::Records(records))
     }
 

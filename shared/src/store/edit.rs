@@ -9,6 +9,7 @@ use super::rows::RollupRow;
 use super::schema::RECORD_SUMS;
 use super::write::{apply_deltas, fetch_record};
 use super::{CostChange, MappingSubject, StoreError};
+use crate::domain::money::Pico;
 
 /// Deletes one record and its rollup contribution; false when absent.
 pub(crate) async fn delete_usage(db: &Backend, id: i64) -> Result<bool, StoreError> {
@@ -34,6 +35,15 @@ pub(crate) async fn update_costs(db: &Backend, changes: &[CostChange]) -> Result
     let mut exec = tx.exec();
     let mut deltas = RollupDeltas::default();
     let now_ms = chrono::Utc::now().timestamp_millis();
+    let stored = |cost: Pico| {
+        let field = crate::ingest::FieldError {
+            index: None,
+            field: "cost".into(),
+            message: format!("{} USD is more than one record can hold", cost.usd()),
+        };
+        cost.stored()
+            .ok_or_else(|| StoreError::TooLarge(vec![field]))
+    };
     for change in changes {
         let Some(mut record) = fetch_record(&mut exec, change.id).await? else {
             return Err(StoreError::NotFound);
@@ -48,8 +58,8 @@ pub(crate) async fn update_costs(db: &Backend, changes: &[CostChange]) -> Result
             "UPDATE usage_records SET cost_pico = $1, computed_cost_pico = $2, price_ref = $3, \
              unpriced = $4, updated_at_ms = $5 WHERE id = $6",
         )
-        .bind(change.cost.0)
-        .bind(change.computed_cost.map(|c| c.0))
+        .bind(stored(change.cost)?)
+        .bind(change.computed_cost.map(stored).transpose()?)
         .bind(change.price_ref.as_deref())
         .bind(change.unpriced)
         .bind(now_ms)

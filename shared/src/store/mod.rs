@@ -44,6 +44,10 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("record {index} (event_id {external_id}) was already stored with different content")]
     Conflict { index: usize, external_id: String },
+    /// Records whose cost one record cannot hold (beyond about 9.2 million USD), by
+    /// the field that makes it so; nothing was stored.
+    #[error("{} record(s) cost more than one record can hold", .0.len())]
+    TooLarge(Vec<crate::ingest::FieldError>),
     #[error("not found")]
     NotFound,
     #[error("stored data is invalid: {0}")]

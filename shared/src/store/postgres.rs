@@ -120,11 +120,13 @@ impl Pg {
                 deltas.iter().map(|(k, _)| schema::key_values(k)[i].clone()),
             )?;
         }
-        for i in 0..schema::SUMS.len() {
-            add_array(
-                &mut args,
-                deltas.iter().map(|(_, t)| schema::sum_values(t)[i].clone()),
-            )?;
+        let sums: Vec<_> = deltas
+            .iter()
+            .map(|(_, t)| schema::sum_values(t))
+            .collect::<Option<_>>()
+            .ok_or_else(|| StoreError::Corrupt("a rollup sum reached 2^95".into()))?;
+        for i in 0..schema::SUM_BINDS {
+            add_array(&mut args, sums.iter().map(|values| values[i].clone()))?;
         }
         let query = sqlx::query_as_with(schema::INSERT_NEW_DEFERRED.as_str(), args);
         let rows: Vec<(i64, String, String)> = match query.fetch_all(&self.push_pool).await {

@@ -10,20 +10,21 @@ use serde::Serialize;
 use crate::domain::money::Pico;
 use crate::domain::usage::{SessionType, Source, UsageRecord};
 
-/// Sums kept per rollup row and returned by every report query.
+/// Sums kept per rollup row and returned by every report query. Every sum but the
+/// count of records is 128-bit: no ledger the API accepts can overflow it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub records: i64,
-    pub requests: i64,
+    pub requests: i128,
     /// Requests of unpriced records; a record that reports no request count
     /// (a pulled bucket) counts as one, so it is never hidden.
-    pub unpriced_requests: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub cache_write_5m_tokens: i64,
-    pub cache_write_1h_tokens: i64,
-    pub web_search_requests: i64,
+    pub unpriced_requests: i128,
+    pub input_tokens: i128,
+    pub output_tokens: i128,
+    pub cache_read_tokens: i128,
+    pub cache_write_5m_tokens: i128,
+    pub cache_write_1h_tokens: i128,
+    pub web_search_requests: i128,
     pub cost: Pico,
 }
 
@@ -33,18 +34,18 @@ impl Totals {
         let t = &record.tokens;
         Totals {
             records: 1,
-            requests: t.requests,
+            requests: t.requests.into(),
             unpriced_requests: if record.unpriced {
-                t.requests.max(1)
+                t.requests.max(1).into()
             } else {
                 0
             },
-            input_tokens: t.input,
-            output_tokens: t.output,
-            cache_read_tokens: t.cache_read,
-            cache_write_5m_tokens: t.cache_write_5m,
-            cache_write_1h_tokens: t.cache_write_1h,
-            web_search_requests: t.web_search_requests,
+            input_tokens: t.input.into(),
+            output_tokens: t.output.into(),
+            cache_read_tokens: t.cache_read.into(),
+            cache_write_5m_tokens: t.cache_write_5m.into(),
+            cache_write_1h_tokens: t.cache_write_1h.into(),
+            web_search_requests: t.web_search_requests.into(),
             cost: record.cost,
         }
     }
@@ -52,6 +53,39 @@ impl Totals {
     /// True when adding this changes nothing.
     pub fn is_zero(&self) -> bool {
         *self == Totals::default()
+    }
+
+    /// The wide sums in [`SUMS`](super::schema::SUMS) order after `records`.
+    pub(crate) fn wide(&self) -> [i128; 9] {
+        [
+            self.requests,
+            self.unpriced_requests,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_5m_tokens,
+            self.cache_write_1h_tokens,
+            self.web_search_requests,
+            self.cost.0,
+        ]
+    }
+
+    /// Totals from a count and the wide sums in [`Totals::wide`] order.
+    pub(crate) fn from_wide(records: i64, wide: [i128; 9]) -> Totals {
+        let [requests, unpriced_requests, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, cost] =
+            wide;
+        Totals {
+            records,
+            requests,
+            unpriced_requests,
+            input_tokens,
+            output_tokens,
+            cache_read_tokens,
+            cache_write_5m_tokens,
+            cache_write_1h_tokens,
+            web_search_requests,
+            cost: Pico(cost),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::rollup::{RollupKey, Totals};
+use super::schema::join;
 use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError, Trigger};
 use crate::domain::money::Pico;
 use crate::domain::usage::{
@@ -95,10 +96,10 @@ impl TryFrom<RecordRow> for UsageRecord {
             api_key_name: row.api_key_name,
             workspace_id: row.workspace_id,
             workspace_name: row.workspace_name,
-            cost: Pico(row.cost_pico),
+            cost: Pico(row.cost_pico.into()),
             cost_source: CostSource::parse(&row.cost_source)
                 .ok_or_else(|| corrupt("cost_source"))?,
-            computed_cost: row.computed_cost_pico.map(Pico),
+            computed_cost: row.computed_cost_pico.map(|c| Pico(c.into())),
             price_ref: row.price_ref,
             unpriced: row.unpriced,
             raw: serde_json::from_str(&row.raw).map_err(|_| corrupt("raw"))?,
@@ -111,35 +112,45 @@ pub(crate) fn records(rows: Vec<RecordRow>) -> Result<Vec<UsageRecord>, StoreErr
     rows.into_iter().map(UsageRecord::try_from).collect()
 }
 
-/// The sums of a rollup row or report group ([`super::schema::SUMS`], by name).
+/// The sums of a rollup row or report group, limb by limb
+/// ([`super::schema::SUM_COLUMNS`], by name).
 #[derive(sqlx::FromRow)]
 pub(crate) struct SumsRow {
     records: i64,
     requests: i64,
+    requests_hi: i64,
     unpriced_requests: i64,
+    unpriced_requests_hi: i64,
     input_tokens: i64,
+    input_tokens_hi: i64,
     output_tokens: i64,
+    output_tokens_hi: i64,
     cache_read_tokens: i64,
+    cache_read_tokens_hi: i64,
     cache_write_5m_tokens: i64,
+    cache_write_5m_tokens_hi: i64,
     cache_write_1h_tokens: i64,
+    cache_write_1h_tokens_hi: i64,
     web_search_requests: i64,
+    web_search_requests_hi: i64,
     cost_pico: i64,
+    cost_pico_hi: i64,
 }
 
 impl From<SumsRow> for Totals {
     fn from(row: SumsRow) -> Totals {
-        Totals {
-            records: row.records,
-            requests: row.requests,
-            unpriced_requests: row.unpriced_requests,
-            input_tokens: row.input_tokens,
-            output_tokens: row.output_tokens,
-            cache_read_tokens: row.cache_read_tokens,
-            cache_write_5m_tokens: row.cache_write_5m_tokens,
-            cache_write_1h_tokens: row.cache_write_1h_tokens,
-            web_search_requests: row.web_search_requests,
-            cost: Pico(row.cost_pico),
-        }
+        let limbs = [
+            (row.requests, row.requests_hi),
+            (row.unpriced_requests, row.unpriced_requests_hi),
+            (row.input_tokens, row.input_tokens_hi),
+            (row.output_tokens, row.output_tokens_hi),
+            (row.cache_read_tokens, row.cache_read_tokens_hi),
+            (row.cache_write_5m_tokens, row.cache_write_5m_tokens_hi),
+            (row.cache_write_1h_tokens, row.cache_write_1h_tokens_hi),
+            (row.web_search_requests, row.web_search_requests_hi),
+            (row.cost_pico, row.cost_pico_hi),
+        ];
+        Totals::from_wide(row.records, limbs.map(|(low, high)| join(low, high)))
     }
 }
 

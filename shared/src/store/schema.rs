@@ -98,12 +98,16 @@ pub(crate) static RECORD: [Column; 34] = [
     col("workspace_name", "text", |r| {
         Value::OptText(r.workspace_name.as_deref())
     }),
-    col("cost_pico", "int8", |r| Value::BigInt(r.cost.0)),
+    // A record's cost fits in 64 bits: the ledger refuses any other (checked again
+    // by every write, see `write::check_representable`).
+    col("cost_pico", "int8", |r| {
+        Value::BigInt(r.cost.stored().unwrap_or(i64::MAX))
+    }),
     col("cost_source", "text", |r| {
         Value::Text(r.cost_source.as_str())
     }),
     col("computed_cost_pico", "int8", |r| {
-        Value::OptBigInt(r.computed_cost.map(|c| c.0))
+        Value::OptBigInt(r.computed_cost.map(|c| c.stored().unwrap_or(i64::MAX)))
     }),
     col("price_ref", "text", |r| {
         Value::OptText(r.price_ref.as_deref())
@@ -127,6 +131,12 @@ pub(crate) const ROLLUP_KEY: [&str; 7] = [
 ];
 
 /// The sums of a rollup row, in [`Totals`] field order (its `cost` is `cost_pico`).
+/// Every sum but `records` is stored as two 64-bit limbs: `x`, the low
+/// [`LIMB_BITS`] bits (0 ≤ x < 2³²), and `x_hi`, the rest, so that the value is
+/// `x_hi · 2³² + x`. A delta adds limb to limb and carries, and SQL sums the two
+/// limbs apart, so neither a rollup row nor a report over any number of rows can
+/// overflow (the low limbs of 2³¹ rows fit in 64 bits; the high limbs hold sums up
+/// to 2⁹⁵ picodollars, about 4 × 10¹⁶ USD).
 pub(crate) const SUMS: [&str; 10] = [
     "records",
     "requests",
@@ -139,6 +149,28 @@ pub(crate) const SUMS: [&str; 10] = [
     "web_search_requests",
     "cost_pico",
 ];
+
+/// Bits in a sum's low limb.
+pub(crate) const LIMB_BITS: u32 = 32;
+const LOW_MASK: &str = "4294967295";
+
+/// The stored columns of the sums, in [`SUMS`] order: `records`, then each wide
+/// sum's low and high limb.
+pub(crate) static SUM_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut columns = vec![SUMS[0].to_string()];
+    for sum in &SUMS[1..] {
+        columns.push(sum.to_string());
+        columns.push(format!("{sum}_hi"));
+    }
+    columns
+});
+
+/// Bound values per sums: records and two limbs for each of the others.
+pub(crate) const SUM_BINDS: usize = 1 + 2 * (SUMS.len() - 1);
+
+fn sum_columns() -> String {
+    SUM_COLUMNS.join(", ")
+}
 
 /// The values of a rollup key, in [`ROLLUP_KEY`] order.
 pub(crate) fn key_values(key: &RollupKey) -> [Value<'_>; 7] {
@@ -171,28 +203,38 @@ fn record_names() -> String {
     names(RECORD.iter().map(|c| c.name))
 }
 
-/// `SUM(…) AS …` of every rollup sum over rows with the sum columns (never NULL).
-pub(crate) static ROLLUP_SUMS: LazyLock<String> = LazyLock::new(|| SUMS.map(sum_of).join(", "));
-
-fn sum_of(column: &'static str) -> String {
-    format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS {column}")
-}
-
-/// The same sums computed from raw records: what a set of records adds to the
-/// rollups ([`Totals::of`] in SQL).
-pub(crate) static RECORD_SUMS: LazyLock<String> = LazyLock::new(|| {
-    SUMS.iter()
-        .map(|&sum| match sum {
-            "records" => "CAST(COUNT(*) AS BIGINT) AS records".to_string(),
-            "requests" => "CAST(COALESCE(SUM(request_count), 0) AS BIGINT) AS requests".into(),
-            "unpriced_requests" => "CAST(COALESCE(SUM(CASE WHEN NOT unpriced THEN 0 \
-                WHEN request_count > 0 THEN request_count ELSE 1 END), 0) AS BIGINT) \
-                AS unpriced_requests"
-                .into(),
-            other => sum_of(other),
-        })
+/// `SUM(…) AS …` of every sum column over rows that have them (limb by limb; never NULL).
+pub(crate) static ROLLUP_SUMS: LazyLock<String> = LazyLock::new(|| {
+    SUM_COLUMNS
+        .iter()
+        .map(|c| sum_of(c, c))
         .collect::<Vec<_>>()
         .join(", ")
+});
+
+fn sum_of(expression: &str, column: &str) -> String {
+    format!("CAST(COALESCE(SUM({expression}), 0) AS BIGINT) AS {column}")
+}
+
+/// The same sums computed from raw records, in limbs: what a set of records adds
+/// to the rollups ([`Totals::of`] in SQL).
+pub(crate) static RECORD_SUMS: LazyLock<String> = LazyLock::new(|| {
+    let mut parts = vec!["CAST(COUNT(*) AS BIGINT) AS records".to_string()];
+    for &sum in &SUMS[1..] {
+        let value = match sum {
+            "requests" => "request_count",
+            "unpriced_requests" => {
+                "(CASE WHEN NOT unpriced THEN 0 WHEN request_count > 0 THEN request_count ELSE 1 END)"
+            }
+            column => column,
+        };
+        parts.push(sum_of(&format!("{value} & {LOW_MASK}"), sum));
+        parts.push(sum_of(
+            &format!("{value} >> {LIMB_BITS}"),
+            &format!("{sum}_hi"),
+        ));
+    }
+    parts.join(", ")
 });
 
 /// How a backend's multi-row statements name their parameters. Postgres numbers
@@ -254,7 +296,7 @@ pub(crate) static UPDATE_RECORD: LazyLock<String> = LazyLock::new(|| {
 /// `rollup_pending`, in one statement (one round trip, atomic on its own), and
 /// only when none of the keys exists yet. The records come as one array per
 /// [`RECORD`] column, then the time of the write, then the deltas (computed in Rust)
-/// as one array per [`ROLLUP_KEY`] and [`SUMS`] column, so the text is the same
+/// as one array per [`ROLLUP_KEY`] and [`SUM_COLUMNS`] column, so the text is the same
 /// whatever the batch size and is parsed once per connection. Returns `id, source,
 /// external_id` of every record stored: all of them, or none when a key exists (the
 /// caller then takes the general path). A key inserted meanwhile by someone else
@@ -271,10 +313,12 @@ pub(crate) static INSERT_NEW_DEFERRED: LazyLock<String> = LazyLock::new(|| {
     let record_arrays = arrays(&mut RECORD.iter().map(|c| c.pg_type), 1);
     let key_types = ["int8", "text", "text", "text", "text", "text", "text"];
     let pending_arrays = arrays(
-        &mut key_types.into_iter().chain(SUMS.iter().map(|_| "int8")),
+        &mut key_types
+            .into_iter()
+            .chain(std::iter::repeat_n("int8", SUM_BINDS)),
         now + 1,
     );
-    let rollup = names(ROLLUP_KEY.into_iter().chain(SUMS));
+    let rollup = format!("{}, {}", names(ROLLUP_KEY), sum_columns());
     format!(
         "WITH v AS (SELECT * FROM UNNEST({record_arrays}) AS t ({columns})), \
          ins AS (INSERT INTO usage_records ({columns}, created_at_ms, updated_at_ms) \
@@ -311,12 +355,18 @@ pub(crate) fn select_by_keys_sql(keys: usize) -> String {
     )
 }
 
-/// `x = table.x + excluded.x` for every sum: what an upsert of deltas does.
+/// What an upsert of deltas does to `table`'s sums: adds the counts, and the limbs
+/// of every other sum with the carry of the low limb into the high one.
 fn add_sums(table: &str) -> String {
-    SUMS.iter()
-        .map(|s| format!("{s} = {table}.{s} + excluded.{s}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut sets = vec![format!("records = {table}.records + excluded.records")];
+    for sum in &SUMS[1..] {
+        let low = format!("({table}.{sum} + excluded.{sum})");
+        sets.push(format!("{sum} = {low} & {LOW_MASK}"));
+        sets.push(format!(
+            "{sum}_hi = {table}.{sum}_hi + excluded.{sum}_hi + ({low} >> {LIMB_BITS})"
+        ));
+    }
+    sets.join(", ")
 }
 
 /// Adds `rows` full-key rollup deltas at once (each key at most once per statement).
@@ -324,8 +374,8 @@ pub(crate) fn upsert_rollups_sql(rows: usize) -> String {
     let key = names(ROLLUP_KEY);
     format!(
         "INSERT INTO usage_rollups ({key}, {}) VALUES {} ON CONFLICT ({key}) DO UPDATE SET {}",
-        names(SUMS),
-        values_list(rows, ROLLUP_KEY.len() + SUMS.len(), Params::Numbered),
+        sum_columns(),
+        values_list(rows, ROLLUP_KEY.len() + SUM_BINDS, Params::Numbered),
         add_sums("usage_rollups")
     )
 }
@@ -335,8 +385,8 @@ pub(crate) fn insert_pending_sql(rows: usize) -> String {
     format!(
         "INSERT INTO rollup_pending ({}, {}) VALUES {}",
         names(ROLLUP_KEY),
-        names(SUMS),
-        values_list(rows, ROLLUP_KEY.len() + SUMS.len(), Params::Numbered)
+        sum_columns(),
+        values_list(rows, ROLLUP_KEY.len() + SUM_BINDS, Params::Numbered)
     )
 }
 
@@ -345,8 +395,8 @@ pub(crate) fn upsert_dims_sql(rows: usize) -> String {
     format!(
         "INSERT INTO usage_rollup_dims (dim, grain, bucket_start, value, {}) VALUES {} \
          ON CONFLICT (dim, grain, bucket_start, value) DO UPDATE SET {}",
-        names(SUMS),
-        values_list(rows, 4 + SUMS.len(), Params::Numbered),
+        sum_columns(),
+        values_list(rows, 4 + SUM_BINDS, Params::Numbered),
         add_sums("usage_rollup_dims")
     )
 }
@@ -357,28 +407,35 @@ pub(crate) static TAKE_PENDING: LazyLock<String> = LazyLock::new(|| {
     format!(
         "DELETE FROM rollup_pending RETURNING {}, {}",
         names(ROLLUP_KEY),
-        names(SUMS)
+        sum_columns()
     )
 });
 
 pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
 pub(crate) const DELETE_EMPTY_DIMS: &str = "DELETE FROM usage_rollup_dims WHERE records = 0";
 
-/// The sums of a rollup row as bound values, in [`SUMS`] order.
-pub(crate) fn sum_values(t: &Totals) -> [Value<'static>; 10] {
-    [
-        t.records,
-        t.requests,
-        t.unpriced_requests,
-        t.input_tokens,
-        t.output_tokens,
-        t.cache_read_tokens,
-        t.cache_write_5m_tokens,
-        t.cache_write_1h_tokens,
-        t.web_search_requests,
-        t.cost.0,
-    ]
-    .map(Value::BigInt)
+/// The sums of a rollup row as bound values, in [`SUM_COLUMNS`] order. `None`
+/// when a sum reaches 2⁹⁵ (its high limb would not fit in 64 bits).
+pub(crate) fn sum_values(t: &Totals) -> Option<[Value<'static>; SUM_BINDS]> {
+    let mut values = [const { Value::BigInt(0) }; SUM_BINDS];
+    values[0] = Value::BigInt(t.records);
+    for (i, wide) in t.wide().into_iter().enumerate() {
+        let (low, high) = split(wide)?;
+        values[1 + 2 * i] = Value::BigInt(low);
+        values[2 + 2 * i] = Value::BigInt(high);
+    }
+    Some(values)
+}
+
+/// A wide sum as its low and high limb.
+pub(crate) fn split(value: i128) -> Option<(i64, i64)> {
+    let low = (value & ((1 << LIMB_BITS) - 1)) as i64;
+    Some((low, i64::try_from(value >> LIMB_BITS).ok()?))
+}
+
+/// A wide sum from its (summed) limbs.
+pub(crate) fn join(low: i64, high: i64) -> i128 {
+    (i128::from(high) << LIMB_BITS) + i128::from(low)
 }
 
 /// What decides which of two versions of one imported call is kept: every token.
@@ -416,6 +473,32 @@ mod tests {
         let mut expected: Vec<String> = SUMS.iter().map(|s| s.to_string()).collect();
         expected[9] = "cost".into();
         assert_eq!(fields, expected);
+    }
+
+    #[test]
+    fn limbs_split_and_join_any_value_below_two_to_the_95() {
+        for value in [
+            0,
+            1,
+            -1,
+            4_294_967_295,
+            4_294_967_296,
+            i64::MAX as i128,
+            -(1 << 94),
+            (1 << 95) - 1,
+        ] {
+            let (low, high) = split(value).unwrap();
+            assert!((0..1 << LIMB_BITS).contains(&low));
+            assert_eq!(join(low, high), value);
+        }
+        assert_eq!(split(1 << 95), None);
+        // Limbs add limb by limb: the sum of many splits joins to the sum.
+        let values = [i64::MAX as i128; 1000];
+        let (lows, highs) = values
+            .iter()
+            .map(|&v| split(v).unwrap())
+            .fold((0, 0), |(l, h), (a, b)| (l + a, h + b));
+        assert_eq!(join(lows, highs), 1000 * i64::MAX as i128);
     }
 
     #[test]

@@ -12,6 +12,27 @@ use super::schema::{self, RECORD, RECORD_BINDS};
 use super::{ImportCursor, MessageClaim, StoreError, WriteMode, WriteOutcome, WriteStatus};
 use crate::domain::usage::{Source, UsageRecord};
 
+/// A rollup sum that reached 2⁹⁵ picodollars (or tokens): beyond what the store keeps.
+fn too_large() -> StoreError {
+    StoreError::Corrupt("a rollup sum reached 2^95".into())
+}
+
+/// Refuses records whose cost one record cannot hold (the ledger refuses them
+/// first, naming the field; this keeps the store from ever storing a wrong figure).
+pub(crate) fn check_representable(records: &[UsageRecord]) -> Result<(), StoreError> {
+    for (index, record) in records.iter().enumerate() {
+        let computed = record.computed_cost.unwrap_or_default();
+        if record.cost.stored().is_none() || computed.stored().is_none() {
+            return Err(StoreError::TooLarge(vec![crate::ingest::FieldError {
+                index: Some(index),
+                field: "cost".into(),
+                message: format!("is more than one record can hold ({})", record.external_id),
+            }]));
+        }
+    }
+    Ok(())
+}
+
 /// Appends a record's [`RECORD`] values to a statement.
 fn push_record<'a>(sql: &mut Sql<'a>, record: &'a UsageRecord) {
     for column in &RECORD {
@@ -36,6 +57,7 @@ pub(crate) async fn write_records(
     mode: WriteMode,
     extras: Extras<'_>,
 ) -> Result<Vec<WriteOutcome>, StoreError> {
+    check_representable(&records)?;
     let _guard = db.write_guard().await;
     let mut tx = db.begin_bulk().await?;
     let mut exec = tx.exec();
@@ -255,7 +277,7 @@ async fn write_rollup_rows(
     changes: &[(RollupKey, Totals)],
     sql: fn(usize) -> String,
 ) -> Result<(), StoreError> {
-    let width = schema::ROLLUP_KEY.len() + schema::SUMS.len();
+    let width = schema::ROLLUP_KEY.len() + schema::SUM_BINDS;
     for chunk in changes.chunks(per_statement) {
         let text = sql(chunk.len());
         let mut statement = Sql::with_capacity(&text, chunk.len() * width);
@@ -263,7 +285,7 @@ async fn write_rollup_rows(
             for value in schema::key_values(key) {
                 statement.push(value);
             }
-            for value in schema::sum_values(totals) {
+            for value in schema::sum_values(totals).ok_or_else(too_large)? {
                 statement.push(value);
             }
         }
@@ -302,13 +324,13 @@ pub(crate) async fn apply_deltas(
     write_rollup_rows(exec, per_statement, &changes, schema::upsert_rollups_sql).await?;
     for chunk in dim_changes(&changes).chunks(per_statement) {
         let text = schema::upsert_dims_sql(chunk.len());
-        let mut sql = Sql::with_capacity(&text, chunk.len() * (4 + schema::SUMS.len()));
+        let mut sql = Sql::with_capacity(&text, chunk.len() * (4 + schema::SUM_BINDS));
         for (key, totals) in chunk {
             sql.push(key.dim);
             sql.push(key.grain);
             sql.push(key.bucket_start);
             sql.push(key.value.as_str());
-            for value in schema::sum_values(totals) {
+            for value in schema::sum_values(totals).ok_or_else(too_large)? {
                 sql.push(value);
             }
         }
@@ -345,6 +367,7 @@ pub(crate) async fn write_deferred(
     db: &Backend,
     mut records: Vec<UsageRecord>,
 ) -> Result<Vec<WriteOutcome>, StoreError> {
+    check_representable(&records)?;
     if db.insert_new_deferred(&mut records).await? {
         return Ok(records
             .into_iter()

@@ -277,7 +277,10 @@ async fn a_database_before_wide_sums(backend: &str, url: &str) {
     let old = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
     // 9 million USD in one rollup row, 1 million pending on the same hour; tokens
     // and requests near the top of 64 bits. Together they pass every 64-bit limit.
-    let hour = "2026-11-10T09:00:00Z".parse::<DateTime<Utc>>().unwrap().timestamp();
+    let hour = "2026-11-10T09:00:00Z"
+        .parse::<DateTime<Utc>>()
+        .unwrap()
+        .timestamp();
     let day = hour - hour % 86_400;
     let sums = "1, 4000000000000000000, 0, 5000000000000000000, 0, 0, 0, 0, 0, 9000000000000000000";
     let key = format!("{hour}, 'anthropic', 'claude-opus-4-5-20251101', 'Big', '', 'main', 'push'");

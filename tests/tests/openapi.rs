@@ -404,3 +404,54 @@ async fn real_answers_match_the_documented_schemas() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The document without its prose: every `description` key removed, at any depth.
+fn without_descriptions(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| key.as_str() != "description")
+                .map(|(key, value)| (key.clone(), without_descriptions(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_descriptions).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The document is the contract clients are generated from: it changes only on
+/// purpose. `tests/fixtures/openapi.json` is the document as released; after a
+/// deliberate change, write the new one there (`UPDATE_OPENAPI_SNAPSHOT=1`).
+#[tokio::test]
+async fn the_document_matches_the_released_one_apart_from_descriptions() {
+    let t = sqlite_store().await;
+    let app = app(&t.store, "UTC");
+    let reply = call(&app, Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let snapshot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI_SNAPSHOT").is_some() {
+        let text = serde_json::to_string_pretty(&reply.body).unwrap();
+        std::fs::write(&snapshot, text + "\n").unwrap();
+    }
+    let released: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let (now, then) = (
+        without_descriptions(&reply.body),
+        without_descriptions(&released),
+    );
+    if now != then {
+        let paths = |doc: &Value| -> Vec<String> {
+            doc["paths"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        panic!(
+            "/openapi.json differs from tests/fixtures/openapi.json beyond descriptions \
+             (paths now {:?}, released {:?}); if the change is deliberate, regenerate it \
+             with UPDATE_OPENAPI_SNAPSHOT=1",
+            paths(&now),
+            paths(&then)
+        );
+    }
+}

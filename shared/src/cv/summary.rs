@@ -69,6 +69,8 @@ pub struct DailySummary {
     pub by_project: CostMap,
     #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub by_session_type: CostMap,
+    /// A 128-bit sum, documented as the 64-bit integer it stays for any real day.
+    #[schema(value_type = i64)]
     pub requests: i128,
     pub currency: &'static str,
     pub timezone: String,

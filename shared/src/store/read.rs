@@ -128,14 +128,21 @@ pub(crate) async fn records_between(
     rows::records(rows)
 }
 
+/// The group columns of an ungrouped report.
+const NO_GROUP: &str = "CAST(NULL AS BIGINT) AS hour, CAST(NULL AS TEXT) AS value, ";
+
 /// A report over the one-dimension rollups (no filters) for `[start, end)` (whole
 /// hours, epoch seconds): the SQL (binding `$1` = the dim, then the returned
 /// bounds), with the group in `hour` and/or `value`.
 fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
+    // Every row is `hour, value, sums…` ([`GroupRow`], read by position).
     let (columns, group_by) = match grouping {
-        Grouping::Total => ("", ""),
-        Grouping::By(_) => ("value, ", "value"),
-        Grouping::Hour => ("bucket_start AS hour, ", "bucket_start"),
+        Grouping::Total => (NO_GROUP, ""),
+        Grouping::By(_) => ("CAST(NULL AS BIGINT) AS hour, value, ", "value"),
+        Grouping::Hour => (
+            "bucket_start AS hour, CAST(NULL AS TEXT) AS value, ",
+            "bucket_start",
+        ),
         Grouping::HourBy(_) => ("bucket_start AS hour, value, ", "bucket_start, value"),
     };
     let by_hour = matches!(grouping, Grouping::Hour | Grouping::HourBy(_));
@@ -171,9 +178,15 @@ fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
 /// A report over the full-key rollups: `[start, end)` is `$1`, `$2`, the filters follow.
 fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Vec<&str>) {
     let (columns, group_by) = match grouping {
-        Grouping::Total => (String::new(), String::new()),
-        Grouping::Hour => ("hour_start AS hour, ".into(), "hour_start".into()),
-        Grouping::By(d) => (format!("{} AS value, ", d.column()), d.column().into()),
+        Grouping::Total => (NO_GROUP.into(), String::new()),
+        Grouping::Hour => (
+            "hour_start AS hour, CAST(NULL AS TEXT) AS value, ".into(),
+            "hour_start".into(),
+        ),
+        Grouping::By(d) => (
+            format!("CAST(NULL AS BIGINT) AS hour, {} AS value, ", d.column()),
+            d.column().into(),
+        ),
         Grouping::HourBy(d) => (
             format!("hour_start AS hour, {} AS value, ", d.column()),
             format!("hour_start, {}", d.column()),

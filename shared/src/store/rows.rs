@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
+
 use super::rollup::{RollupKey, Totals};
-use super::schema::join;
+use super::schema::{join, SUM_BINDS};
 use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError, Trigger};
 use crate::domain::money::Pico;
 use crate::domain::usage::{
@@ -112,89 +114,115 @@ pub(crate) fn records(rows: Vec<RecordRow>) -> Result<Vec<UsageRecord>, StoreErr
     rows.into_iter().map(UsageRecord::try_from).collect()
 }
 
-/// The sums of a rollup row or report group, limb by limb
-/// ([`super::schema::SUM_COLUMNS`], by name).
-#[derive(sqlx::FromRow)]
-pub(crate) struct SumsRow {
-    records: i64,
-    requests: i64,
-    requests_hi: i64,
-    unpriced_requests: i64,
-    unpriced_requests_hi: i64,
-    input_tokens: i64,
-    input_tokens_hi: i64,
-    output_tokens: i64,
-    output_tokens_hi: i64,
-    cache_read_tokens: i64,
-    cache_read_tokens_hi: i64,
-    cache_write_5m_tokens: i64,
-    cache_write_5m_tokens_hi: i64,
-    cache_write_1h_tokens: i64,
-    cache_write_1h_tokens_hi: i64,
-    web_search_requests: i64,
-    web_search_requests_hi: i64,
-    cost_pico: i64,
-    cost_pico_hi: i64,
-}
+/// The sums of a rollup row or report group, limb by limb, in
+/// [`super::schema::SUM_COLUMNS`] order.
+pub(crate) struct SumsRow([i64; SUM_BINDS]);
 
 impl From<SumsRow> for Totals {
-    fn from(row: SumsRow) -> Totals {
-        let limbs = [
-            (row.requests, row.requests_hi),
-            (row.unpriced_requests, row.unpriced_requests_hi),
-            (row.input_tokens, row.input_tokens_hi),
-            (row.output_tokens, row.output_tokens_hi),
-            (row.cache_read_tokens, row.cache_read_tokens_hi),
-            (row.cache_write_5m_tokens, row.cache_write_5m_tokens_hi),
-            (row.cache_write_1h_tokens, row.cache_write_1h_tokens_hi),
-            (row.web_search_requests, row.web_search_requests_hi),
-            (row.cost_pico, row.cost_pico_hi),
-        ];
-        Totals::from_wide(row.records, limbs.map(|(low, high)| join(low, high)))
+    fn from(SumsRow(sums): SumsRow) -> Totals {
+        let wide = std::array::from_fn(|i| join(sums[1 + 2 * i], sums[2 + 2 * i]));
+        Totals::from_wide(sums[0], wide)
     }
 }
 
-/// A full-key rollup row (or delta): [`super::schema::ROLLUP_KEY`] and the sums.
-#[derive(sqlx::FromRow)]
+/// Rows with sums are read by position, not by name: a report reads thousands of
+/// them, and looking up each of their 20-odd columns by name took a third of the
+/// time of a 90-day `/costs/range`. The layouts are fixed by the statements in
+/// [`super::schema`] and [`super::read`].
+fn sums_at<'r, R>(row: &'r R, first: usize) -> Result<SumsRow, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut sums = [0; SUM_BINDS];
+    for (i, sum) in sums.iter_mut().enumerate() {
+        *sum = row.try_get(first + i)?;
+    }
+    Ok(SumsRow(sums))
+}
+
+impl<'r, R> FromRow<'r, R> for SumsRow
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    /// The sums alone ([`super::schema::RECORD_SUMS`]).
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        sums_at(row, 0)
+    }
+}
+
+/// A full-key rollup row (or delta): the [`super::schema::ROLLUP_KEY`] columns, then the sums.
 pub(crate) struct RollupRow {
     hour_start: i64,
-    provider: String,
-    model: String,
-    project: String,
-    agent: String,
-    session_type: String,
-    source: String,
-    #[sqlx(flatten)]
+    text: [String; 6],
     sums: SumsRow,
+}
+
+impl<'r, R> FromRow<'r, R> for RollupRow
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let mut text: [String; 6] = Default::default();
+        for (i, value) in text.iter_mut().enumerate() {
+            *value = row.try_get(1 + i)?;
+        }
+        Ok(RollupRow {
+            hour_start: row.try_get(0)?,
+            text,
+            sums: sums_at(row, 7)?,
+        })
+    }
 }
 
 impl TryFrom<RollupRow> for (RollupKey, Totals) {
     type Error = StoreError;
 
     fn try_from(row: RollupRow) -> Result<Self, StoreError> {
+        let [provider, model, project, agent, session_type, source] = row.text;
         let key = RollupKey {
             hour_start: row.hour_start,
-            provider: row.provider,
-            model: row.model,
-            project: row.project,
-            agent: row.agent,
-            session_type: SessionType::parse(&row.session_type)
+            provider,
+            model,
+            project,
+            agent,
+            session_type: SessionType::parse(&session_type)
                 .ok_or_else(|| corrupt("rollup session_type"))?,
-            source: Source::parse(&row.source).ok_or_else(|| corrupt("rollup source"))?,
+            source: Source::parse(&source).ok_or_else(|| corrupt("rollup source"))?,
         };
         Ok((key, row.sums.into()))
     }
 }
 
-/// A report group: the hour and/or value it is grouped by, when it is, and its sums.
-#[derive(sqlx::FromRow)]
+/// A report group: `hour` and `value` (each NULL when the report is not grouped by
+/// it), then the sums.
 pub(crate) struct GroupRow {
-    #[sqlx(default)]
     pub hour: Option<i64>,
-    #[sqlx(default)]
     pub value: Option<String>,
-    #[sqlx(flatten)]
     pub sums: SumsRow,
+}
+
+impl<'r, R> FromRow<'r, R> for GroupRow
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(GroupRow {
+            hour: row.try_get(0)?,
+            value: row.try_get(1)?,
+            sums: sums_at(row, 2)?,
+        })
+    }
 }
 
 /// When and how a logged run stands, as stored.

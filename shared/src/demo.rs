@@ -12,22 +12,35 @@
 //! the same or a later day yields identical events for the overlapping days, which the store
 //! deduplicates on `(source, external_id)`.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
 const OPUS: &str = "claude-opus-4-5-20251101";
-const SONNET: &str = "claude-sonnet-4-5-20250929";
 const HAIKU: &str = "claude-haiku-4-5-20251001";
-const HAIKU_35: &str = "claude-3-5-haiku-20241022";
-const GPT_4O_MINI: &str = "gpt-4o-mini";
-const GPT_5: &str = "gpt-5";
-const KIMI: &str = "kimi-k2-0905-preview";
 /// Deliberately absent from the pricing catalog.
 const UNKNOWN_MODEL: &str = "acme-experimental-1";
+
+/// The demo's sessions, cron jobs and token shapes: `shared/pricing/demo-usage.toml`.
+static DATA: LazyLock<DemoData> = LazyLock::new(|| {
+    toml::from_str(include_str!("../pricing/demo-usage.toml"))
+        .unwrap_or_else(|err| panic!("the demo's data is invalid: {err}"))
+});
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoData {
+    session: Vec<Template>,
+    cron: Vec<CronJob>,
+    tokens: HashMap<String, Shape>,
+}
 
 /// Synthetic but realistic usage for `days` local days ending at `now` (inclusive of the day of
 /// `now`, only up to `now`).
@@ -77,19 +90,15 @@ const fn anthropic(id: &'static str) -> Model {
     }
 }
 
-const fn openai(id: &'static str) -> Model {
-    Model {
-        id,
-        provider: "openai",
-    }
-}
-
 /// A kind of work session that recurs through the day.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Template {
-    label: &'static str,
-    agent: &'static str,
+    label: String,
+    agent: String,
     kind: SessionType,
-    models: &'static [(Model, u32)],
+    /// `[provider, model, weight]`.
+    models: Vec<(String, String, u32)>,
     /// Inclusive range of calls in one session.
     calls: (u32, u32),
     /// Inclusive range of seconds between calls.
@@ -97,150 +106,52 @@ struct Template {
     /// Relative frequency of this session among the day's work.
     weight: u32,
     /// Explicit project carried by the events (beats every mapping rule).
-    project: Option<&'static str>,
+    #[serde(default)]
+    project: Option<String>,
     /// Probability that a call runs on the batch tier.
     batch: f64,
     /// Probability that a call makes web searches.
     web_search: f64,
 }
 
-const TEMPLATES: &[Template] = &[
-    Template {
-        label: "cost-tracker-dev",
-        agent: "dev-assistant",
-        kind: SessionType::Main,
-        models: &[(anthropic(OPUS), 9), (anthropic(SONNET), 1)],
-        calls: (12, 32),
-        gap_secs: (40, 240),
-        weight: 6,
-        project: None,
-        batch: 0.0,
-        web_search: 0.02,
-    },
-    Template {
-        label: "inbox-and-planning",
-        agent: "openclaw",
-        kind: SessionType::Main,
-        models: &[(anthropic(OPUS), 1)],
-        calls: (6, 20),
-        gap_secs: (60, 420),
-        weight: 5,
-        project: None,
-        batch: 0.0,
-        web_search: 0.05,
-    },
-    Template {
-        label: "peakpaws-safety-review",
-        agent: "openclaw",
-        kind: SessionType::Subagent,
-        models: &[(anthropic(OPUS), 8), (anthropic(SONNET), 2)],
-        calls: (6, 16),
-        gap_secs: (20, 120),
-        weight: 5,
-        project: None,
-        batch: 0.0,
-        web_search: 0.1,
-    },
-    Template {
-        label: "peakpaws-listing-writer",
-        agent: "peakpaws-bot",
-        kind: SessionType::Subagent,
-        models: &[
-            (anthropic(SONNET), 6),
-            (anthropic(HAIKU), 2),
-            (anthropic(HAIKU_35), 2),
-        ],
-        calls: (6, 16),
-        gap_secs: (15, 90),
-        weight: 3,
-        project: None,
-        batch: 0.15,
-        web_search: 0.0,
-    },
-    Template {
-        label: "kanban-triage",
-        agent: "openclaw",
-        kind: SessionType::Subagent,
-        models: &[
-            (anthropic(HAIKU), 6),
-            (anthropic(HAIKU_35), 3),
-            (anthropic(SONNET), 1),
-        ],
-        calls: (4, 12),
-        gap_secs: (10, 60),
-        weight: 3,
-        project: None,
-        batch: 0.0,
-        web_search: 0.0,
-    },
-    Template {
-        label: "trading-signals-scan",
-        agent: "trader",
-        kind: SessionType::Main,
-        models: &[
-            (openai(GPT_4O_MINI), 4),
-            (
-                Model {
-                    id: KIMI,
-                    provider: "moonshot",
-                },
-                3,
-            ),
-            (anthropic(SONNET), 3),
-            (openai(GPT_5), 1),
-        ],
-        calls: (4, 12),
-        gap_secs: (10, 90),
-        weight: 3,
-        project: None,
-        batch: 0.0,
-        web_search: 0.15,
-    },
-    Template {
-        label: "context-vault-indexer",
-        agent: "dev-assistant",
-        kind: SessionType::Subagent,
-        models: &[
-            (anthropic(HAIKU), 5),
-            (anthropic(SONNET), 3),
-            (anthropic(HAIKU_35), 2),
-        ],
-        calls: (4, 14),
-        gap_secs: (5, 45),
-        weight: 2,
-        project: None,
-        batch: 0.4,
-        web_search: 0.0,
-    },
-    Template {
-        label: "misc-research",
-        agent: "researcher",
-        kind: SessionType::Main,
-        models: &[
-            (anthropic(OPUS), 4),
-            (openai(GPT_5), 3),
-            (anthropic(SONNET), 2),
-        ],
-        calls: (3, 10),
-        gap_secs: (30, 300),
-        weight: 2,
-        project: None,
-        batch: 0.0,
-        web_search: 0.35,
-    },
-    Template {
-        label: "client-audit",
-        agent: "researcher",
-        kind: SessionType::Subagent,
-        models: &[(anthropic(SONNET), 3), (anthropic(OPUS), 1)],
-        calls: (2, 6),
-        gap_secs: (30, 180),
-        weight: 1,
-        project: Some("Client Work"),
-        batch: 0.0,
-        web_search: 0.2,
-    },
-];
+/// How many tokens of one kind a call of a model has.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Count {
+    /// Every call: a count in `[low, high)`.
+    Always([i64; 2]),
+    /// A share of calls only; the others have none.
+    Sometimes { chance: f64, range: [i64; 2] },
+}
+
+impl Count {
+    fn draw(&self, rng: &mut StdRng) -> i64 {
+        match self {
+            Count::Always([low, high]) => rng.gen_range(*low..*high),
+            Count::Sometimes {
+                chance,
+                range: [low, high],
+            } => {
+                if rng.gen_bool(*chance) {
+                    rng.gen_range(*low..*high)
+                } else {
+                    0
+                }
+            }
+        }
+    }
+}
+
+/// The token counts of one model's calls, drawn in field order.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shape {
+    input: Count,
+    output: Count,
+    cache_read: Option<Count>,
+    cache_write_5m: Option<Count>,
+    cache_write_1h: Option<Count>,
+}
 
 /// One event before it is numbered.
 struct Draft {
@@ -272,11 +183,12 @@ fn day_events(date: NaiveDate) -> Vec<NewUsage> {
         _ => rng.gen_range(0.9..1.15),
     };
     let target = (185.0 * activity) as usize;
-    let total_weight: u32 = TEMPLATES.iter().map(|t| t.weight).sum();
+    let templates = &DATA.session;
+    let total_weight: u32 = templates.iter().map(|t| t.weight).sum();
     let mut work = 0;
     while work < target {
         let mut pick = rng.gen_range(0..total_weight);
-        let template = TEMPLATES
+        let template = templates
             .iter()
             .find(|t| {
                 if pick < t.weight {
@@ -286,7 +198,7 @@ fn day_events(date: NaiveDate) -> Vec<NewUsage> {
                     false
                 }
             })
-            .unwrap_or(&TEMPLATES[0]);
+            .unwrap_or(&templates[0]);
         work += session(&mut rng, template, start, end, &mut drafts);
     }
 
@@ -342,54 +254,43 @@ fn heartbeats(rng: &mut StdRng, start: DateTime<Utc>, drafts: &mut Vec<Draft>) {
 }
 
 /// A scheduled job: one short run a day.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CronJob {
-    session_id: &'static str,
-    label: &'static str,
-    agent: &'static str,
-    model: Model,
+    session_id: String,
+    label: String,
+    agent: String,
+    /// `[provider, model]`.
+    model: (String, String),
     /// UTC hour the run starts.
     hour: i64,
     /// Inclusive range of calls in one run.
     calls: (u32, u32),
 }
 
-const CRON_JOBS: &[CronJob] = &[
-    CronJob {
-        session_id: "cron:nightly-report",
-        label: "nightly-report",
-        agent: "openclaw",
-        model: anthropic(OPUS),
-        hour: 6,
-        calls: (2, 4),
-    },
-    CronJob {
-        session_id: "cron:trading-premarket",
-        label: "trading-premarket-scan",
-        agent: "trader",
-        model: anthropic(SONNET),
-        hour: 13,
-        calls: (3, 6),
-    },
-];
-
 /// The nightly report (Opus on the batch tier) and a pre-market trading scan.
 fn crons(rng: &mut StdRng, start: DateTime<Utc>, drafts: &mut Vec<Draft>) {
-    for job in CRON_JOBS {
+    let data: &'static DemoData = &DATA;
+    for job in &data.cron {
+        let model = Model {
+            provider: &job.model.0,
+            id: &job.model.1,
+        };
         let mut at = start + Duration::seconds(job.hour * 3600 + rng.gen_range(0..300));
         // Sometimes left to inference from the `cron:` key.
         let session_type = rng.gen_bool(0.7).then_some(SessionType::Cron);
         for _ in 0..rng.gen_range(job.calls.0..=job.calls.1) {
-            let mut tokens = model_tokens(rng, job.model.id);
+            let mut tokens = model_tokens(rng, model.id);
             tokens.cache_write_1h = 0;
             drafts.push(Draft {
                 at,
-                model: job.model,
+                model,
                 tokens,
-                service_tier: (job.model.id == OPUS).then_some("batch"),
-                label: job.label,
+                service_tier: (model.id == OPUS).then_some("batch"),
+                label: &job.label,
                 session_type,
-                session_id: job.session_id.to_string(),
-                agent: job.agent,
+                session_id: job.session_id.clone(),
+                agent: &job.agent,
                 project: None,
             });
             at += Duration::seconds(rng.gen_range(20..120));
@@ -420,7 +321,7 @@ fn unknown_model(rng: &mut StdRng, start: DateTime<Utc>, drafts: &mut Vec<Draft>
 /// One session of `template` at a working-hours start; returns the number of calls added.
 fn session(
     rng: &mut StdRng,
-    template: &Template,
+    template: &'static Template,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     drafts: &mut Vec<Draft>,
@@ -438,7 +339,7 @@ fn session(
     } else {
         Some(template.kind)
     };
-    let model_weight: u32 = template.models.iter().map(|(_, w)| w).sum();
+    let model_weight: u32 = template.models.iter().map(|(_, _, w)| w).sum();
     let calls = rng.gen_range(template.calls.0..=template.calls.1);
     let mut at = working_time(rng, start);
     let mut added = 0;
@@ -450,7 +351,7 @@ fn session(
         let model = template
             .models
             .iter()
-            .find(|(_, w)| {
+            .find(|(_, _, w)| {
                 if pick < *w {
                     true
                 } else {
@@ -458,7 +359,11 @@ fn session(
                     false
                 }
             })
-            .map_or(template.models[0].0, |(m, _)| *m);
+            .unwrap_or(&template.models[0]);
+        let model = Model {
+            provider: &model.0,
+            id: &model.1,
+        };
         let mut tokens = model_tokens(rng, model.id);
         if rng.gen_bool(template.web_search) {
             tokens.web_search_requests = rng.gen_range(1..=5);
@@ -469,11 +374,11 @@ fn session(
             model,
             tokens,
             service_tier,
-            label: template.label,
+            label: &template.label,
             session_type,
             session_id: session_id.clone(),
-            agent: template.agent,
-            project: template.project,
+            agent: &template.agent,
+            project: template.project.as_deref(),
         });
         added += 1;
         at += Duration::seconds(rng.gen_range(template.gap_secs.0..=template.gap_secs.1));
@@ -481,72 +386,25 @@ fn session(
     added
 }
 
-/// Token counts shaped like real traffic of each model family.
+/// Token counts shaped like real traffic of each model (its `[tokens]` entry, else `default`).
 fn model_tokens(rng: &mut StdRng, model: &str) -> TokenCounts {
-    let mut t = TokenCounts {
+    let shapes = &DATA.tokens;
+    let shape = shapes
+        .get(model)
+        .or_else(|| shapes.get("default"))
+        .expect("the demo's data has default tokens");
+    let input = shape.input.draw(rng);
+    let output = shape.output.draw(rng);
+    let mut draw = |count: &Option<Count>| count.as_ref().map_or(0, |c| c.draw(rng));
+    TokenCounts {
+        input,
+        output,
+        cache_read: draw(&shape.cache_read),
+        cache_write_5m: draw(&shape.cache_write_5m),
+        cache_write_1h: draw(&shape.cache_write_1h),
         requests: 1,
         ..TokenCounts::default()
-    };
-    match model {
-        OPUS => {
-            t.input = rng.gen_range(500..6_000);
-            t.output = rng.gen_range(1_200..13_000);
-            t.cache_read = rng.gen_range(100_000..190_000);
-            if rng.gen_bool(0.6) {
-                t.cache_write_5m = rng.gen_range(2_000..30_000);
-            }
-            if rng.gen_bool(0.05) {
-                t.cache_write_1h = rng.gen_range(15_000..50_000);
-            }
-        }
-        SONNET => {
-            t.input = rng.gen_range(300..5_000);
-            t.output = rng.gen_range(200..4_000);
-            t.cache_read = rng.gen_range(20_000..110_000);
-            if rng.gen_bool(0.5) {
-                t.cache_write_5m = rng.gen_range(1_000..15_000);
-            }
-            if rng.gen_bool(0.03) {
-                t.cache_write_1h = rng.gen_range(8_000..30_000);
-            }
-        }
-        HAIKU => {
-            t.input = rng.gen_range(800..10_000);
-            t.output = rng.gen_range(100..2_000);
-            if rng.gen_bool(0.7) {
-                t.cache_read = rng.gen_range(5_000..50_000);
-            }
-            if rng.gen_bool(0.3) {
-                t.cache_write_5m = rng.gen_range(1_000..8_000);
-            }
-        }
-        HAIKU_35 => {
-            t.input = rng.gen_range(1_500..14_000);
-            t.output = rng.gen_range(100..1_500);
-            if rng.gen_bool(0.4) {
-                t.cache_read = rng.gen_range(4_000..30_000);
-            }
-        }
-        GPT_5 => {
-            t.input = rng.gen_range(4_000..35_000);
-            t.output = rng.gen_range(800..8_000);
-            if rng.gen_bool(0.4) {
-                t.cache_read = rng.gen_range(4_000..30_000);
-            }
-        }
-        GPT_4O_MINI | KIMI => {
-            t.input = rng.gen_range(1_000..25_000);
-            t.output = rng.gen_range(100..2_500);
-            if rng.gen_bool(0.4) {
-                t.cache_read = rng.gen_range(2_000..20_000);
-            }
-        }
-        _ => {
-            t.input = rng.gen_range(1_000..10_000);
-            t.output = rng.gen_range(200..2_000);
-        }
     }
-    t
 }
 
 /// Numbers a draft and builds the record with its push-style `raw` JSON.
@@ -615,6 +473,12 @@ mod tests {
 
     use super::*;
     use crate::domain::session::infer_session_type;
+
+    const SONNET: &str = "claude-sonnet-4-5-20250929";
+    const HAIKU_35: &str = "claude-3-5-haiku-20241022";
+    const GPT_4O_MINI: &str = "gpt-4o-mini";
+    const GPT_5: &str = "gpt-5";
+    const KIMI: &str = "kimi-k2-0905-preview";
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 18, 15, 42, 7).unwrap()

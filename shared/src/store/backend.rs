@@ -149,7 +149,9 @@ impl Backend {
             Exec::Pg(conn) => Pg::stored_by_keys(conn, source, keys).await,
             Exec::Sqlite(_) => {
                 let text = schema::select_by_keys_sql(keys.len());
-                let mut sql = Sql::with_capacity(&text, keys.len() + 1).bind(source);
+                let mut sql = Sql::with_capacity(&text, keys.len() + 1)
+                    .multi_row(keys.len(), self.rows_per_statement())
+                    .bind(source);
                 for key in keys {
                     sql.push(*key);
                 }

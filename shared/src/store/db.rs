@@ -80,6 +80,8 @@ impl From<String> for Value<'_> {
 pub(crate) struct Sql<'a> {
     text: &'a str,
     values: Vec<Value<'a>>,
+    /// Kept prepared on the connection (the default), or prepared for this run only.
+    persistent: bool,
 }
 
 impl<'a> Sql<'a> {
@@ -87,6 +89,7 @@ impl<'a> Sql<'a> {
         Sql {
             text,
             values: Vec::new(),
+            persistent: true,
         }
     }
 
@@ -95,7 +98,17 @@ impl<'a> Sql<'a> {
         Sql {
             text,
             values: Vec::with_capacity(n),
+            persistent: true,
         }
+    }
+
+    /// A multi-row statement of `rows` rows out of at most `full`: kept prepared only
+    /// when it is small or full. Every other row count is a text of its own, and
+    /// each connection would otherwise cache one statement (with its parameter
+    /// types, thousands for a long one) per count it has seen: megabytes each.
+    pub(crate) fn multi_row(mut self, rows: usize, full: usize) -> Self {
+        self.persistent = rows <= SMALL_STATEMENT_ROWS || rows == full;
+        self
     }
 
     pub(crate) fn bind(mut self, value: impl Into<Value<'a>>) -> Self {
@@ -107,6 +120,9 @@ impl<'a> Sql<'a> {
         self.values.push(value.into());
     }
 }
+
+/// Multi-row statements of at most this many rows stay prepared whatever their count.
+const SMALL_STATEMENT_ROWS: usize = 16;
 
 /// A row shape both backends can read (`#[derive(sqlx::FromRow)]`, or a tuple).
 pub(crate) trait RowType:
@@ -162,6 +178,7 @@ impl Exec<'_> {
             Exec::Pg(conn) => {
                 let args = arguments::<Postgres>(sql.values)?;
                 sqlx::query_with(sql.text, args)
+                    .persistent(sql.persistent)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
@@ -169,6 +186,7 @@ impl Exec<'_> {
             Exec::Sqlite(conn) => {
                 let args = arguments::<Sqlite>(sql.values)?;
                 sqlx::query_with(sql.text, args)
+                    .persistent(sql.persistent)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
@@ -185,12 +203,14 @@ impl Exec<'_> {
             Exec::Pg(conn) => {
                 let args = arguments::<Postgres>(sql.values)?;
                 sqlx::query_as_with(sql.text, args)
+                    .persistent(sql.persistent)
                     .fetch_all(&mut **conn)
                     .await?
             }
             Exec::Sqlite(conn) => {
                 let args = arguments::<Sqlite>(sql.values)?;
                 sqlx::query_as_with(sql.text, args)
+                    .persistent(sql.persistent)
                     .fetch_all(&mut **conn)
                     .await?
             }

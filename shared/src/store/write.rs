@@ -77,7 +77,8 @@ pub(crate) async fn write_records(
             short_sql = schema::insert_records_sql(chunk.len(), db.params());
             short_sql.as_str()
         };
-        let mut sql = Sql::with_capacity(text, chunk.len() * RECORD_BINDS);
+        let mut sql = Sql::with_capacity(text, chunk.len() * RECORD_BINDS)
+            .multi_row(chunk.len(), rows_per_insert);
         for record in chunk.iter() {
             push_record(&mut sql, record);
             sql.push(now_ms);
@@ -197,7 +198,7 @@ async fn write_cursors(
              state = excluded.state, updated_at_ms = excluded.updated_at_ms",
             schema::values_list(chunk.len(), 7, db.params())
         );
-        let mut sql = Sql::with_capacity(&text, chunk.len() * 7);
+        let mut sql = Sql::with_capacity(&text, chunk.len() * 7).multi_row(chunk.len(), 100);
         for c in chunk {
             sql.push(&c.importer);
             sql.push(&c.location);
@@ -229,7 +230,7 @@ async fn write_claims(
              VALUES {} ON CONFLICT (importer, session_id, message_id) DO NOTHING",
             schema::values_list(chunk.len(), 4, db.params())
         );
-        let mut sql = Sql::with_capacity(&text, chunk.len() * 4);
+        let mut sql = Sql::with_capacity(&text, chunk.len() * 4).multi_row(chunk.len(), 200);
         for c in chunk {
             sql.push(&c.importer);
             sql.push(&c.session_id);
@@ -280,7 +281,8 @@ async fn write_rollup_rows(
     let width = schema::ROLLUP_KEY.len() + schema::SUM_BINDS;
     for chunk in changes.chunks(per_statement) {
         let text = sql(chunk.len());
-        let mut statement = Sql::with_capacity(&text, chunk.len() * width);
+        let mut statement =
+            Sql::with_capacity(&text, chunk.len() * width).multi_row(chunk.len(), per_statement);
         for (key, totals) in chunk {
             for value in schema::key_values(key) {
                 statement.push(value);
@@ -324,7 +326,8 @@ pub(crate) async fn apply_deltas(
     write_rollup_rows(exec, per_statement, &changes, schema::upsert_rollups_sql).await?;
     for chunk in dim_changes(&changes).chunks(per_statement) {
         let text = schema::upsert_dims_sql(chunk.len());
-        let mut sql = Sql::with_capacity(&text, chunk.len() * (4 + schema::SUM_BINDS));
+        let mut sql = Sql::with_capacity(&text, chunk.len() * (4 + schema::SUM_BINDS))
+            .multi_row(chunk.len(), per_statement);
         for (key, totals) in chunk {
             sql.push(key.dim);
             sql.push(key.grain);

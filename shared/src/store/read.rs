@@ -2,13 +2,15 @@
 //! report sums (from the one-dimension rollups when nothing is filtered, else from
 //! the full-key rollups; both through their `*_live` views, pending deltas included).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::backend::Backend;
 use super::db::{Sql, Value};
 use super::rollup::{Filters, GroupKey, Grouping, Totals};
 use super::rows::{self, GroupRow, RecordRow, SumsRow};
-use super::schema::{RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS};
+use super::schema::{RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS, SUM_COLUMNS};
 use super::{StoreError, UsageQuery};
 use crate::domain::usage::UsageRecord;
 
@@ -133,22 +135,34 @@ const NO_GROUP: &str = "CAST(NULL AS BIGINT) AS hour, CAST(NULL AS TEXT) AS valu
 
 /// A report over the one-dimension rollups (no filters) for `[start, end)` (whole
 /// hours, epoch seconds): the SQL (binding `$1` = the dim, then the returned
-/// bounds), with the group in `hour` and/or `value`.
-fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
+/// bounds), whose rows are [`GroupRow`]s; `true` when they are already one per group.
+///
+/// By the hour, the rows are not summed in SQL: each (dim, hour, value) has one
+/// rollup row (plus any pending deltas), and summing 20 columns over a group per
+/// hour cost Postgres more than the query (2,160 groups for 90 days: 16 ms against
+/// 6 ms for the rows as they are). The caller adds them up.
+fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>, bool) {
+    let by_hour = match grouping {
+        Grouping::Hour => Some("bucket_start AS hour, CAST(NULL AS TEXT) AS value"),
+        Grouping::HourBy(_) => Some("bucket_start AS hour, value"),
+        Grouping::Total | Grouping::By(_) => None,
+    };
+    if let Some(columns) = by_hour {
+        let sql = format!(
+            "SELECT {columns}, {} FROM usage_rollup_dims_live \
+             WHERE dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
+            SUM_COLUMNS.join(", ")
+        );
+        return (sql, vec![start, end], false);
+    }
     // Every row is `hour, value, sums…` ([`GroupRow`], read by position).
     let (columns, group_by) = match grouping {
-        Grouping::Total => (NO_GROUP, ""),
-        Grouping::By(_) => ("CAST(NULL AS BIGINT) AS hour, value, ", "value"),
-        Grouping::Hour => (
-            "bucket_start AS hour, CAST(NULL AS TEXT) AS value, ",
-            "bucket_start",
-        ),
-        Grouping::HourBy(_) => ("bucket_start AS hour, value, ", "bucket_start, value"),
+        Grouping::By(_) => ("CAST(NULL AS BIGINT) AS hour, value, ", " GROUP BY value"),
+        _ => (NO_GROUP, ""),
     };
-    let by_hour = matches!(grouping, Grouping::Hour | Grouping::HourBy(_));
     let first_day = start + (86_400 - start.rem_euclid(86_400)) % 86_400;
     let last_day = end - end.rem_euclid(86_400);
-    let (range, bounds) = if by_hour || first_day >= last_day {
+    let (range, bounds) = if first_day >= last_day {
         (
             "dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
             vec![start, end],
@@ -164,15 +178,11 @@ fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>) {
             vec![first_day, last_day, start, first_day, last_day, end],
         )
     };
-    let mut sql = format!(
-        "SELECT {columns}{} FROM usage_rollup_dims_live WHERE {range}",
+    let sql = format!(
+        "SELECT {columns}{} FROM usage_rollup_dims_live WHERE {range}{group_by}",
         *ROLLUP_SUMS
     );
-    if !group_by.is_empty() {
-        sql.push_str(" GROUP BY ");
-        sql.push_str(group_by);
-    }
-    (sql, bounds)
+    (sql, bounds, true)
 }
 
 /// A report over the full-key rollups: `[start, end)` is `$1`, `$2`, the filters follow.
@@ -221,12 +231,16 @@ pub(crate) async fn rollup_totals(
             Grouping::Total | Grouping::Hour => "total",
             Grouping::By(d) | Grouping::HourBy(d) => d.column(),
         };
-        let (text, bounds) = dims_query(grouping, start.timestamp(), end.timestamp());
+        let (text, bounds, grouped) = dims_query(grouping, start.timestamp(), end.timestamp());
         let mut sql = Sql::new(&text).bind(dim);
         for bound in bounds {
             sql.push(bound);
         }
-        conn.exec().fetch_all(sql).await?
+        let rows = conn.exec().fetch_all(sql).await?;
+        if !grouped {
+            return Ok(add_up(rows));
+        }
+        rows
     } else {
         let (text, values) = rollup_query(grouping, filters);
         let mut sql = Sql::new(&text)
@@ -247,6 +261,21 @@ pub(crate) async fn rollup_totals(
             (key, row.sums.into())
         })
         .collect())
+}
+
+/// Rows of the same hour and value added up, in (hour, value) order.
+fn add_up(rows: Vec<GroupRow>) -> Vec<(GroupKey, Totals)> {
+    let mut groups: BTreeMap<(Option<i64>, Option<String>), Totals> = BTreeMap::new();
+    for row in rows {
+        *groups.entry((row.hour, row.value)).or_default() += row.sums.into();
+    }
+    groups
+        .into_iter()
+        .map(|((hour, value), totals)| {
+            let hour = hour.and_then(|h| DateTime::from_timestamp(h, 0));
+            (GroupKey { hour, value }, totals)
+        })
+        .collect()
 }
 
 /// Sums raw records over `[start, end)`.

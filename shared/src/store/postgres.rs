@@ -124,7 +124,7 @@ impl Pg {
             .iter()
             .map(|(_, t)| schema::sum_values(t))
             .collect::<Option<_>>()
-            .ok_or_else(|| StoreError::Corrupt("a rollup sum reached 2^95".into()))?;
+            .ok_or_else(super::write::too_large)?;
         for i in 0..schema::SUM_BINDS {
             add_array(&mut args, sums.iter().map(|values| values[i].clone()))?;
         }

@@ -13,7 +13,7 @@ use super::{ImportCursor, MessageClaim, StoreError, WriteMode, WriteOutcome, Wri
 use crate::domain::usage::{Source, UsageRecord};
 
 /// A rollup sum that reached 2⁹⁵ picodollars (or tokens): beyond what the store keeps.
-fn too_large() -> StoreError {
+pub(crate) fn too_large() -> StoreError {
     StoreError::Corrupt("a rollup sum reached 2^95".into())
 }
 

@@ -9,7 +9,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::openapi::ErrorBody;
-use super::schemas::{Repriced, RuleChange, RuleDeleted, RuleList, RunReport, Status};
+use super::schemas::{
+    ProviderStatus, Providers, Repriced, Rule, RuleChange, RuleDeleted, RuleList, RunReport,
+    Status, UnpricedUsage, VaultStatus,
+};
 use super::{ApiError, AppState};
 use crate::domain::rules::{validate_pattern, ProjectRule};
 use crate::domain::timeframe::resolve_range;
@@ -52,11 +55,12 @@ fn rule_id(id: &str) -> Result<i64, ApiError> {
     tag = "admin",
     responses((status = 200, description = "The mapping rules and the default project", body = RuleList))
 )]
-pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn list_rules(State(state): State<AppState>) -> Result<Json<RuleList>, ApiError> {
     let rules = state.store().list_rules().await?;
-    Ok(Json(
-        json!({"default_project": state.config.default_project, "rules": rules}),
-    ))
+    Ok(Json(RuleList {
+        default_project: state.config.default_project.clone(),
+        rules: rules.into_iter().map(Rule::from).collect(),
+    }))
 }
 
 /// Creates a rule and re-tags the records it now captures.
@@ -70,17 +74,18 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, Ap
 pub async fn create_rule(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RuleChange>), ApiError> {
     let body = parse_rule(&body)?;
     let rule = state
         .store()
         .create_rule(body.pattern.trim(), body.project.trim(), body.priority)
         .await?;
     let retag = state.ledger.apply_rules().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"rule": rule, "retagged": retag})),
-    ))
+    let change = RuleChange {
+        rule: rule.into(),
+        retagged: retag.into(),
+    };
+    Ok((StatusCode::CREATED, Json(change)))
 }
 
 #[utoipa::path(
@@ -98,7 +103,7 @@ pub async fn update_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleChange>, ApiError> {
     let id = rule_id(&id)?;
     let body = parse_rule(&body)?;
     let rule = ProjectRule {
@@ -118,7 +123,10 @@ pub async fn update_rule(
             other => other.into(),
         })?;
     let retag = state.ledger.apply_rules().await?;
-    Ok(Json(json!({"rule": rule, "retagged": retag})))
+    Ok(Json(RuleChange {
+        rule: rule.into(),
+        retagged: retag.into(),
+    }))
 }
 
 #[utoipa::path(
@@ -134,13 +142,16 @@ pub async fn update_rule(
 pub async fn delete_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleDeleted>, ApiError> {
     let id = rule_id(&id)?;
     if !state.store().delete_rule(id).await? {
         return Err(ApiError::NotFound(format!("no project mapping {id}")));
     }
     let retag = state.ledger.apply_rules().await?;
-    Ok(Json(json!({"deleted": id, "retagged": retag})))
+    Ok(Json(RuleDeleted {
+        deleted: id,
+        retagged: retag.into(),
+    }))
 }
 
 /// The range to re-price (days in `tz`, default REPORT_TIMEZONE).
@@ -160,7 +171,10 @@ struct RepriceBody {
     request_body = RepriceBody,
     responses((status = 200, description = "What re-pricing with the current catalog changed", body = Repriced))
 )]
-pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn reprice(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Repriced>, ApiError> {
     let body: RepriceBody = json_body(&body)?;
     let (Some(start), Some(end)) = (body.start.as_deref(), body.end.as_deref()) else {
         let missing = if body.start.is_none() { "start" } else { "end" };
@@ -175,9 +189,12 @@ pub async fn reprice(State(state): State<AppState>, body: Bytes) -> Result<Json<
     };
     let range = resolve_range(Some(start), Some(end), tz, Utc::now(), 30)?;
     let report = state.ledger.reprice(range.start, range.end).await?;
-    Ok(Json(
-        json!({"start": range.start_label, "end": range.end_label, "timezone": tz.name(), "report": report}),
-    ))
+    Ok(Json(Repriced {
+        start: range.start_label,
+        end: range.end_label,
+        timezone: tz.name().to_string(),
+        report: report.into(),
+    }))
 }
 
 /// What to collect (default: every configured provider, from its watermark).
@@ -200,7 +217,10 @@ struct CollectBody {
         (status = 502, description = "A provider failed; details has each provider's report", body = ErrorBody)
     )
 )]
-pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn collect(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<RunReport>, ApiError> {
     use crate::collect::{CollectRequest, Trigger};
     let body: CollectBody = json_body(&body)?;
     let now = Utc::now();
@@ -218,7 +238,7 @@ pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Json<
         .await
         .map_err(|err| ApiError::field(err.field, err.message))?;
     if report.succeeded() {
-        return Ok(Json(json!({ "report": report })));
+        return Ok(Json(RunReport::of(&report)));
     }
     let failures = report.failures();
     Err(ApiError::Upstream {
@@ -239,20 +259,20 @@ pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Json<
 async fn provider_status(
     state: &AppState,
     provider: crate::collect::Provider,
-) -> Result<Value, ApiError> {
+) -> Result<ProviderStatus, ApiError> {
     use crate::store::RunStatus;
     let store = state.store();
     let runs = store.recent_runs(Some(provider.as_str()), 20).await?;
     let last_success = runs.iter().find(|r| r.status == RunStatus::Succeeded);
     let last_failure = runs.iter().find(|r| r.status == RunStatus::Failed);
-    Ok(json!({
-        "configured": state.collector.settings().configured().contains(&provider),
-        "watermark": store.watermark(provider.as_str()).await?,
-        "last_run": runs.first(),
-        "last_success_at": last_success.and_then(|r| r.finished_at),
-        "last_error": runs.first().and_then(|r| r.error.clone()),
-        "last_failure": last_failure,
-    }))
+    Ok(ProviderStatus {
+        configured: state.collector.settings().configured().contains(&provider),
+        watermark: store.watermark(provider.as_str()).await?,
+        last_success_at: last_success.and_then(|r| r.finished_at),
+        last_error: runs.first().and_then(|r| r.error.clone()),
+        last_failure: last_failure.cloned(),
+        last_run: runs.into_iter().next(),
+    })
 }
 
 /// The day to push (default yesterday) and whether to push it again when unchanged.
@@ -277,7 +297,10 @@ struct SyncBody {
         (status = 502, description = "Context Vault failed; details has each day", body = ErrorBody)
     )
 )]
-pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn sync_cv(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<RunReport>, ApiError> {
     use crate::collect::Trigger;
     use crate::cv::SyncRequest;
     let body: SyncBody = json_body(&body)?;
@@ -297,7 +320,7 @@ pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Json<
         .map_err(|err| ApiError::field(err.field, err.message))?;
     let report = state.syncer.sync_once(request, now).await?;
     if report.succeeded() {
-        return Ok(Json(json!({ "report": report })));
+        return Ok(Json(RunReport::of(&report)));
     }
     Err(ApiError::Upstream {
         message: report.error.clone().unwrap_or_default(),
@@ -311,7 +334,7 @@ pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Json<
 
 /// Context Vault sync: whether it is on, the last push, the last success and error,
 /// and the latest pushes.
-async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
+async fn context_vault_status(state: &AppState) -> Result<VaultStatus, ApiError> {
     use crate::store::{CvPushQuery, CvPushStatus};
     let store = state.store();
     let recent = store.cv_pushes(&CvPushQuery::default(), 10).await?;
@@ -321,15 +344,15 @@ async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
     };
     let last_success = store.cv_pushes(&pushed, 1).await?;
     let settings = state.syncer.settings();
-    Ok(json!({
-        "configured": state.syncer.configured(),
-        "workspace": settings.vault.as_ref().map(|vault| vault.workspace.as_str()),
-        "timezone": settings.timezone.name(),
-        "last_push": recent.first(),
-        "last_success": last_success.first(),
-        "last_error": recent.first().and_then(|push| push.error.as_deref()),
-        "recent_pushes": recent,
-    }))
+    Ok(VaultStatus {
+        configured: state.syncer.configured(),
+        workspace: settings.vault.as_ref().map(|vault| vault.workspace.clone()),
+        timezone: settings.timezone.name().to_string(),
+        last_push: recent.first().cloned(),
+        last_success: last_success.into_iter().next(),
+        last_error: recent.first().and_then(|push| push.error.clone()),
+        recent_pushes: recent,
+    })
 }
 
 /// Collection and sync state per provider, and unpriced models.
@@ -339,27 +362,29 @@ async fn context_vault_status(state: &AppState) -> Result<Value, ApiError> {
     tag = "admin",
     responses((status = 200, description = "Collection per provider, Context Vault sync, the last transcript import of each root, unpriced models", body = Status))
 )]
-pub async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     use crate::collect::Provider;
-    let config = &state.config;
-    let unpriced: Vec<Value> = state
+    let unpriced_models = state
         .store()
         .unpriced_models()
         .await?
         .into_iter()
-        .map(|(model, requests)| json!({"model": model, "unpriced_requests": requests}))
+        .map(|(model, unpriced_requests)| UnpricedUsage {
+            model,
+            unpriced_requests,
+        })
         .collect();
-    Ok(Json(json!({
-        "version": super::VERSION,
-        "database": state.store().backend(),
-        "report_timezone": config.report_timezone.name(),
-        "providers": {
-            "anthropic": provider_status(&state, Provider::Anthropic).await?,
-            "openai": provider_status(&state, Provider::Openai).await?,
+    Ok(Json(Status {
+        version: super::VERSION.to_string(),
+        database: state.store().backend().to_string(),
+        report_timezone: state.config.report_timezone.name().to_string(),
+        providers: Providers {
+            anthropic: provider_status(&state, Provider::Anthropic).await?,
+            openai: provider_status(&state, Provider::Openai).await?,
         },
-        "recent_runs": state.store().recent_runs(None, 10).await?,
-        "context_vault": context_vault_status(&state).await?,
-        "imports": state.store().latest_import_runs().await?,
-        "unpriced_models": unpriced,
-    })))
+        recent_runs: state.store().recent_runs(None, 10).await?,
+        context_vault: context_vault_status(&state).await?,
+        imports: state.store().latest_import_runs().await?,
+        unpriced_models,
+    }))
 }

@@ -1,15 +1,17 @@
 //! `GET /costs/*`: every answer comes from rollups.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 
 use super::csv;
-use super::openapi::{BreakdownQuery, DailySummaryQuery, DayQuery, RangeQuery, SummaryQuery};
-use super::params::{Format, Params};
+use super::query::{
+    self, BreakdownQuery, DailySummaryQuery, DayQuery, Export, FilterQuery, Format, FormatQuery,
+    RangeQuery, Report, SummaryQuery,
+};
 use super::{ApiError, AppState};
-use crate::domain::timeframe::{last_days, resolve_day, Granularity};
+use crate::domain::timeframe::{last_days, resolve_day};
 use crate::reports::{self, Breakdown, DailyReport, RangeReport, Scope, SummaryReport};
 use crate::store::Dimension;
 
@@ -20,7 +22,7 @@ const DEFAULT_DAYS: u32 = 30;
     get,
     path = "/costs/daily",
     tag = "costs",
-    params(DayQuery),
+    params(DayQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "One day (default today): totals and breakdowns by model, project and session type", content(
             (DailyReport = "application/json"),
@@ -30,15 +32,11 @@ const DEFAULT_DAYS: u32 = 30;
 )]
 pub async fn daily(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Report(q, format, filters): Report<DayQuery>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<DayQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let range = resolve_day(params.get("date"), params.tz(&state)?, Utc::now())?;
-    let scope = Scope {
-        range,
-        filters: params.filters(state.ledger.catalog())?,
-    };
+    let tz = query::tz(&q.tz, &state)?;
+    let range = resolve_day(q.date.as_deref(), tz, Utc::now())?;
+    let scope = Scope { range, filters };
     let report = reports::daily(state.store(), &scope).await?;
     Ok(match format {
         Format::Csv => csv::daily(&report),
@@ -51,7 +49,7 @@ pub async fn daily(
     get,
     path = "/costs/range",
     tag = "costs",
-    params(RangeQuery),
+    params(RangeQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "Totals and zero-filled buckets that sum exactly to the total", content(
             (RangeReport = "application/json"),
@@ -61,13 +59,13 @@ pub async fn daily(
 )]
 pub async fn range(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Report(q, format, filters): Report<RangeQuery>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<RangeQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
-    let stack_by = params.dimension("stack_by")?;
-    let scope = params.scope(&state, DEFAULT_DAYS)?;
+    let granularity = query::granularity(&q.group_by)?;
+    let stack_by = query::stack_by(&q.stack_by)?;
+    let tz = query::tz(&q.tz, &state)?;
+    let range = query::range(("start", &q.start), ("end", &q.end), tz, DEFAULT_DAYS)?;
+    let scope = Scope { range, filters };
     let report = reports::range(state.store(), &scope, granularity, stack_by).await?;
     Ok(match format {
         Format::Csv => csv::range(&report, "ai-costs"),
@@ -75,15 +73,14 @@ pub async fn range(
     })
 }
 
-async fn summary(state: AppState, q: Option<String>, days: u32) -> Result<Response, ApiError> {
-    let params = Params::parse::<SummaryQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let range = last_days(days, params.tz(&state)?, Utc::now());
+async fn summary(
+    state: AppState,
+    Report(q, format, filters): Report<SummaryQuery>,
+    days: u32,
+) -> Result<Response, ApiError> {
+    let range = last_days(days, query::tz(&q.tz, &state)?, Utc::now());
     range.check_whole_hours()?;
-    let scope = Scope {
-        range,
-        filters: params.filters(state.ledger.catalog())?,
-    };
+    let scope = Scope { range, filters };
     let report = reports::summary(state.store(), &scope, days).await?;
     Ok(match format {
         Format::Csv => csv::summary(&report, if days == 7 { "weekly" } else { "monthly" }),
@@ -95,7 +92,7 @@ async fn summary(state: AppState, q: Option<String>, days: u32) -> Result<Respon
     get,
     path = "/costs/summary/weekly",
     tag = "costs",
-    params(SummaryQuery),
+    params(SummaryQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "The last 7 days including today", content(
             (SummaryReport = "application/json"),
@@ -105,16 +102,16 @@ async fn summary(state: AppState, q: Option<String>, days: u32) -> Result<Respon
 )]
 pub async fn weekly(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    query: Report<SummaryQuery>,
 ) -> Result<Response, ApiError> {
-    summary(state, q, 7).await
+    summary(state, query, 7).await
 }
 
 #[utoipa::path(
     get,
     path = "/costs/summary/monthly",
     tag = "costs",
-    params(SummaryQuery),
+    params(SummaryQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "The last 30 days including today", content(
             (SummaryReport = "application/json"),
@@ -124,19 +121,19 @@ pub async fn weekly(
 )]
 pub async fn monthly(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    query: Report<SummaryQuery>,
 ) -> Result<Response, ApiError> {
-    summary(state, q, 30).await
+    summary(state, query, 30).await
 }
 
 async fn breakdown(
     state: AppState,
-    q: Option<String>,
+    Report(q, format, filters): Report<BreakdownQuery>,
     dim: Dimension,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<BreakdownQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let scope = params.scope(&state, DEFAULT_DAYS)?;
+    let tz = query::tz(&q.tz, &state)?;
+    let range = query::range(("start", &q.start), ("end", &q.end), tz, DEFAULT_DAYS)?;
+    let scope = Scope { range, filters };
     let report = reports::breakdown(state.store(), &scope, dim).await?;
     Ok(match format {
         Format::Csv => csv::breakdown(&report),
@@ -144,100 +141,60 @@ async fn breakdown(
     })
 }
 
-#[utoipa::path(
-    get,
-    path = "/costs/by-model",
-    tag = "costs",
-    params(BreakdownQuery),
-    responses(
-        (status = 200, description = "Breakdown by model, sorted by cost", content(
-            (Breakdown = "application/json"),
-            (String = "text/csv")
-        ))
-    )
-)]
-pub async fn by_model(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    breakdown(state, q, Dimension::Model).await
+/// Declares one `GET /costs/by-*` handler: the range's breakdown by one dimension.
+macro_rules! breakdown_endpoint {
+    ($name:ident, $path:literal, $description:literal, $dimension:expr) => {
+        #[utoipa::path(
+                                            get,
+                                            path = $path,
+                                            tag = "costs",
+                                            params(BreakdownQuery, FormatQuery, FilterQuery),
+                                            responses(
+                                                (status = 200, description = $description, content(
+                                                    (Breakdown = "application/json"),
+                                                    (String = "text/csv")
+                                                ))
+                                            )
+                                        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            query: Report<BreakdownQuery>,
+        ) -> Result<Response, ApiError> {
+            breakdown(state, query, $dimension).await
+        }
+    };
 }
 
-#[utoipa::path(
-    get,
-    path = "/costs/by-session-type",
-    tag = "costs",
-    params(BreakdownQuery),
-    responses(
-        (status = 200, description = "Breakdown by session type, sorted by cost", content(
-            (Breakdown = "application/json"),
-            (String = "text/csv")
-        ))
-    )
-)]
-pub async fn by_session_type(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    breakdown(state, q, Dimension::SessionType).await
-}
-
-#[utoipa::path(
-    get,
-    path = "/costs/by-project",
-    tag = "costs",
-    params(BreakdownQuery),
-    responses(
-        (status = 200, description = "Breakdown by project, sorted by cost", content(
-            (Breakdown = "application/json"),
-            (String = "text/csv")
-        ))
-    )
-)]
-pub async fn by_project(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    breakdown(state, q, Dimension::Project).await
-}
-
-#[utoipa::path(
-    get,
-    path = "/costs/by-agent",
-    tag = "costs",
-    params(BreakdownQuery),
-    responses(
-        (status = 200, description = "Breakdown by agent, sorted by cost", content(
-            (Breakdown = "application/json"),
-            (String = "text/csv")
-        ))
-    )
-)]
-pub async fn by_agent(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    breakdown(state, q, Dimension::Agent).await
-}
-
-#[utoipa::path(
-    get,
-    path = "/costs/by-provider",
-    tag = "costs",
-    params(BreakdownQuery),
-    responses(
-        (status = 200, description = "Breakdown by provider, sorted by cost", content(
-            (Breakdown = "application/json"),
-            (String = "text/csv")
-        ))
-    )
-)]
-pub async fn by_provider(
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    breakdown(state, q, Dimension::Provider).await
-}
+breakdown_endpoint!(
+    by_model,
+    "/costs/by-model",
+    "Breakdown by model, sorted by cost",
+    Dimension::Model
+);
+breakdown_endpoint!(
+    by_session_type,
+    "/costs/by-session-type",
+    "Breakdown by session type, sorted by cost",
+    Dimension::SessionType
+);
+breakdown_endpoint!(
+    by_project,
+    "/costs/by-project",
+    "Breakdown by project, sorted by cost",
+    Dimension::Project
+);
+breakdown_endpoint!(
+    by_agent,
+    "/costs/by-agent",
+    "Breakdown by agent, sorted by cost",
+    Dimension::Agent
+);
+breakdown_endpoint!(
+    by_provider,
+    "/costs/by-provider",
+    "Breakdown by provider, sorted by cost",
+    Dimension::Provider
+);
 
 /// `GET /costs/daily-summary?date=&tz=`: exactly the summary Context Vault receives for
 /// that day (default yesterday).
@@ -245,7 +202,7 @@ pub async fn by_provider(
     get,
     path = "/costs/daily-summary",
     tag = "costs",
-    params(DailySummaryQuery),
+    params(DailySummaryQuery, FormatQuery),
     responses(
         (status = 200, description = "The Context Vault summary of one day (default yesterday), in cents", content(
             (crate::cv::DailySummary = "application/json"),
@@ -255,14 +212,13 @@ pub async fn by_provider(
 )]
 pub async fn daily_summary(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Export(q, format): Export<DailySummaryQuery>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<DailySummaryQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let tz = params.tz(&state)?;
+    let tz = query::tz(&q.tz, &state)?;
     let now = Utc::now();
     let yesterday = (crate::domain::timeframe::today(tz, now) - chrono::Days::new(1)).to_string();
-    let day = resolve_day(Some(params.get("date").unwrap_or(&yesterday)), tz, now)?;
+    let date = q.date.as_deref().unwrap_or(&yesterday);
+    let day = resolve_day(Some(date), tz, now)?;
     let date = day
         .start_label
         .parse()

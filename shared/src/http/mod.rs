@@ -10,7 +10,7 @@ mod envelope;
 pub mod error;
 mod models;
 pub mod openapi;
-mod params;
+pub mod query;
 mod schemas;
 mod usage;
 
@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Extension, Json, Router};
-use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -130,13 +129,23 @@ async fn health(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     match state.store().ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": "ok", "backend": state.store().backend(), "version": VERSION}))
-            .into_response(),
+        Ok(()) => Json(schemas::Health {
+            status: "ok",
+            database: "ok",
+            backend: Some(state.store().backend()),
+            version: VERSION,
+        })
+        .into_response(),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
             (
                 http::StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "degraded", "database": "unreachable", "version": VERSION})),
+                Json(schemas::Health {
+                    status: "degraded",
+                    database: "unreachable",
+                    backend: None,
+                    version: VERSION,
+                }),
             )
                 .into_response()
         }

@@ -1,37 +1,110 @@
-//! OpenAPI schemas of the answers that handlers build as JSON values (models, admin,
-//! health). They describe, they are never built; tests/tests/openapi.rs validates real
-//! answers against them, so a handler that changes its JSON without them fails there.
-#![allow(dead_code)]
+//! The answers of the models, admin and health endpoints: each handler builds one of
+//! these and the OpenAPI document describes the same struct.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
+
+use crate::domain::money::{serialize_decimal, Pico};
+use crate::domain::pricing::{CatalogModel, LongContext, PricePeriod};
+use crate::domain::rules::ProjectRule;
+use crate::ledger::{RepriceReport as Repricing, RetagReport};
+use crate::store::{CollectionRun, CvPush, ImportRun};
+
+/// A price as an exact JSON number, `null` when there is none.
+fn usd<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serialize_decimal(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
 
 /// Prices in USD per million tokens (multipliers are factors).
 #[derive(Serialize, ToSchema)]
 pub struct Prices {
     effective_from: NaiveDate,
-    input_per_mtok: f64,
-    output_per_mtok: f64,
-    cache_read_per_mtok: Option<f64>,
-    cache_write_5m_per_mtok: Option<f64>,
-    cache_write_1h_per_mtok: Option<f64>,
-    batch_multiplier: f64,
-    flex_multiplier: Option<f64>,
-    geo_us_multiplier: Option<f64>,
-    web_search_per_1k: Option<f64>,
+    #[serde(serialize_with = "serialize_decimal")]
+    #[schema(value_type = f64)]
+    input_per_mtok: Decimal,
+    #[serde(serialize_with = "serialize_decimal")]
+    #[schema(value_type = f64)]
+    output_per_mtok: Decimal,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_read_per_mtok: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_write_5m_per_mtok: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_write_1h_per_mtok: Option<Decimal>,
+    #[serde(serialize_with = "serialize_decimal")]
+    #[schema(value_type = f64)]
+    batch_multiplier: Decimal,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    flex_multiplier: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    geo_us_multiplier: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    web_search_per_1k: Option<Decimal>,
     long_context: Option<LongContextPrices>,
+}
+
+impl From<&PricePeriod> for Prices {
+    fn from(p: &PricePeriod) -> Prices {
+        Prices {
+            effective_from: p.effective_from,
+            input_per_mtok: p.input,
+            output_per_mtok: p.output,
+            cache_read_per_mtok: p.cache_read,
+            cache_write_5m_per_mtok: p.cache_write_5m,
+            cache_write_1h_per_mtok: p.cache_write_1h,
+            batch_multiplier: p.batch_multiplier,
+            flex_multiplier: p.flex_multiplier,
+            geo_us_multiplier: p.geo_us_multiplier,
+            web_search_per_1k: p.web_search_per_1k,
+            long_context: p.long_context.as_ref().map(LongContextPrices::from),
+        }
+    }
 }
 
 /// The prices above `threshold_tokens` of input, for models that have them.
 #[derive(Serialize, ToSchema)]
 pub struct LongContextPrices {
     threshold_tokens: i64,
-    input_per_mtok: f64,
-    output_per_mtok: f64,
-    cache_read_per_mtok: Option<f64>,
-    cache_write_5m_per_mtok: Option<f64>,
-    cache_write_1h_per_mtok: Option<f64>,
+    #[serde(serialize_with = "serialize_decimal")]
+    #[schema(value_type = f64)]
+    input_per_mtok: Decimal,
+    #[serde(serialize_with = "serialize_decimal")]
+    #[schema(value_type = f64)]
+    output_per_mtok: Decimal,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_read_per_mtok: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_write_5m_per_mtok: Option<Decimal>,
+    #[serde(serialize_with = "usd")]
+    #[schema(value_type = Option<f64>)]
+    cache_write_1h_per_mtok: Option<Decimal>,
+}
+
+impl From<&LongContext> for LongContextPrices {
+    fn from(lc: &LongContext) -> LongContextPrices {
+        LongContextPrices {
+            threshold_tokens: lc.threshold_tokens,
+            input_per_mtok: lc.input,
+            output_per_mtok: lc.output,
+            cache_read_per_mtok: lc.cache_read,
+            cache_write_5m_per_mtok: lc.cache_write_5m,
+            cache_write_1h_per_mtok: lc.cache_write_1h,
+        }
+    }
 }
 
 /// A catalog model with its current prices (`history` and `requested` on `/api/models/{id}`).
@@ -54,6 +127,31 @@ pub struct ModelPrices {
     requested: Option<String>,
 }
 
+impl ModelPrices {
+    /// `model` with the prices in force now.
+    pub fn new(model: &CatalogModel, current: &PricePeriod) -> ModelPrices {
+        ModelPrices {
+            id: model.id.clone(),
+            provider: model.provider.clone(),
+            family: model.family.clone(),
+            display_name: model.display_name.clone(),
+            aliases: model.aliases.clone(),
+            priced: true,
+            prices: Prices::from(current),
+            source: model.source.clone(),
+            history: None,
+            requested: None,
+        }
+    }
+
+    /// Adds every price period and the id as the client asked for it.
+    pub fn with_history(mut self, model: &CatalogModel, requested: String) -> ModelPrices {
+        self.history = Some(model.prices.iter().map(Prices::from).collect());
+        self.requested = Some(requested);
+        self
+    }
+}
+
 /// A model seen in usage with no price.
 #[derive(Serialize, ToSchema)]
 pub struct UnpricedModel {
@@ -61,6 +159,16 @@ pub struct UnpricedModel {
     /// Always false.
     priced: bool,
     unpriced_requests: i64,
+}
+
+impl UnpricedModel {
+    pub fn new(id: String, unpriced_requests: i64) -> UnpricedModel {
+        UnpricedModel {
+            id,
+            priced: false,
+            unpriced_requests,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,8 +181,8 @@ pub enum ModelEntry {
 /// `GET /api/models`.
 #[derive(Serialize, ToSchema)]
 pub struct ModelList {
-    count: usize,
-    models: Vec<ModelEntry>,
+    pub count: usize,
+    pub models: Vec<ModelEntry>,
 }
 
 /// A project mapping rule.
@@ -87,11 +195,22 @@ pub struct Rule {
     priority: i32,
 }
 
+impl From<ProjectRule> for Rule {
+    fn from(rule: ProjectRule) -> Rule {
+        Rule {
+            id: rule.id,
+            pattern: rule.pattern,
+            project: rule.project,
+            priority: rule.priority,
+        }
+    }
+}
+
 /// `GET /admin/project-mappings`.
 #[derive(Serialize, ToSchema)]
 pub struct RuleList {
-    default_project: String,
-    rules: Vec<Rule>,
+    pub default_project: String,
+    pub rules: Vec<Rule>,
 }
 
 /// What re-applying the rules changed.
@@ -101,18 +220,27 @@ pub struct Retagged {
     records_changed: u64,
 }
 
+impl From<RetagReport> for Retagged {
+    fn from(report: RetagReport) -> Retagged {
+        Retagged {
+            subjects_changed: report.subjects_changed,
+            records_changed: report.records_changed,
+        }
+    }
+}
+
 /// A created or updated rule and what it re-tagged.
 #[derive(Serialize, ToSchema)]
 pub struct RuleChange {
-    rule: Rule,
-    retagged: Retagged,
+    pub rule: Rule,
+    pub retagged: Retagged,
 }
 
 /// `DELETE /admin/project-mappings/{id}`.
 #[derive(Serialize, ToSchema)]
 pub struct RuleDeleted {
-    deleted: i64,
-    retagged: Retagged,
+    pub deleted: i64,
+    pub retagged: Retagged,
 }
 
 /// What re-pricing changed.
@@ -120,94 +248,119 @@ pub struct RuleDeleted {
 pub struct RepriceReport {
     records_checked: u64,
     records_changed: u64,
-    cost_before_usd: f64,
-    cost_after_usd: f64,
+    #[schema(value_type = f64)]
+    cost_before_usd: Pico,
+    #[schema(value_type = f64)]
+    cost_after_usd: Pico,
     newly_priced: u64,
+}
+
+impl From<Repricing> for RepriceReport {
+    fn from(report: Repricing) -> RepriceReport {
+        RepriceReport {
+            records_checked: report.records_checked,
+            records_changed: report.records_changed,
+            cost_before_usd: report.cost_before_usd,
+            cost_after_usd: report.cost_after_usd,
+            newly_priced: report.newly_priced,
+        }
+    }
 }
 
 /// `POST /admin/reprice`.
 #[derive(Serialize, ToSchema)]
 pub struct Repriced {
-    start: String,
-    end: String,
-    timezone: String,
-    report: RepriceReport,
+    pub start: String,
+    pub end: String,
+    pub timezone: String,
+    pub report: RepriceReport,
 }
 
 /// `POST /admin/collect` and `POST /admin/sync-cv`: the run's report (README: Collection,
 /// Context Vault sync).
 #[derive(Serialize, ToSchema)]
 pub struct RunReport {
-    report: serde_json::Map<String, serde_json::Value>,
+    report: Map<String, Value>,
+}
+
+impl RunReport {
+    /// The report of a run, as the object it serializes to.
+    pub fn of(report: &impl Serialize) -> RunReport {
+        let report = match serde_json::to_value(report) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        RunReport { report }
+    }
 }
 
 /// One provider's collection state.
 #[derive(Serialize, ToSchema)]
 pub struct ProviderStatus {
-    configured: bool,
+    pub configured: bool,
     /// Where the next scheduled collection continues from.
-    watermark: Option<DateTime<Utc>>,
+    pub watermark: Option<DateTime<Utc>>,
     /// The latest run (range, counts, status, error).
     #[schema(value_type = Option<Object>)]
-    last_run: Option<serde_json::Value>,
-    last_success_at: Option<DateTime<Utc>>,
-    last_error: Option<String>,
+    pub last_run: Option<CollectionRun>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
     #[schema(value_type = Option<Object>)]
-    last_failure: Option<serde_json::Value>,
+    pub last_failure: Option<CollectionRun>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Providers {
-    anthropic: ProviderStatus,
-    openai: ProviderStatus,
+    pub anthropic: ProviderStatus,
+    pub openai: ProviderStatus,
 }
 
 /// Context Vault sync state.
 #[derive(Serialize, ToSchema)]
 pub struct VaultStatus {
-    configured: bool,
-    workspace: Option<String>,
-    timezone: String,
+    pub configured: bool,
+    pub workspace: Option<String>,
+    pub timezone: String,
     #[schema(value_type = Option<Object>)]
-    last_push: Option<serde_json::Value>,
+    pub last_push: Option<CvPush>,
     #[schema(value_type = Option<Object>)]
-    last_success: Option<serde_json::Value>,
-    last_error: Option<String>,
+    pub last_success: Option<CvPush>,
+    pub last_error: Option<String>,
     #[schema(value_type = Vec<Object>)]
-    recent_pushes: Vec<serde_json::Value>,
+    pub recent_pushes: Vec<CvPush>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct UnpricedUsage {
-    model: String,
-    unpriced_requests: i64,
+    pub model: String,
+    pub unpriced_requests: i64,
 }
 
 /// `GET /admin/status`.
 #[derive(Serialize, ToSchema)]
 pub struct Status {
-    version: String,
+    pub version: String,
     /// `sqlite` or `postgres`.
-    database: String,
-    report_timezone: String,
-    providers: Providers,
+    pub database: String,
+    pub report_timezone: String,
+    pub providers: Providers,
     #[schema(value_type = Vec<Object>)]
-    recent_runs: Vec<serde_json::Value>,
-    context_vault: VaultStatus,
+    pub recent_runs: Vec<CollectionRun>,
+    pub context_vault: VaultStatus,
     /// The last transcript import of each (importer, root).
     #[schema(value_type = Vec<Object>)]
-    imports: Vec<serde_json::Value>,
-    unpriced_models: Vec<UnpricedUsage>,
+    pub imports: Vec<ImportRun>,
+    pub unpriced_models: Vec<UnpricedUsage>,
 }
 
 /// `GET /health`.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     /// `ok`, or `degraded` (503) when the database does not answer.
-    status: String,
+    pub status: &'static str,
     /// `ok` or `unreachable`.
-    database: String,
+    pub database: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    backend: Option<String>,
-    version: String,
+    pub backend: Option<&'static str>,
+    pub version: &'static str,
 }

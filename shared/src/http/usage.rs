@@ -1,7 +1,7 @@
 //! `/api/usage`: push events, list records, summarise.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::csv;
-use super::openapi::{ErrorBody, UsageListQuery, UsageSummaryQuery};
-use super::params::{Format, Params};
+use super::openapi::ErrorBody;
+use super::query::{
+    self, FilterQuery, Format, FormatQuery, Report, UsageListQuery, UsageSummaryQuery,
+};
 use super::{ApiError, AppState};
 use crate::domain::money::Pico;
-use crate::domain::timeframe::Granularity;
 use crate::domain::usage::UsageRecord;
 use crate::ingest::parse_events;
 use crate::reports::{self, RangeReport, Scope};
@@ -187,7 +188,7 @@ pub async fn create(
     operation_id = "list_usage",
     path = "/api/usage",
     tag = "usage",
-    params(UsageListQuery),
+    params(UsageListQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "A page of records, newest first; with format=csv every matching record, streamed", content(
             (UsageList = "application/json"),
@@ -197,21 +198,25 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Report(q, format, filters): Report<UsageListQuery>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<UsageListQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let range = params.range(&state, "start_date", "end_date", 30)?;
+    let tz = query::tz(&q.tz, &state)?;
+    let range = query::range(
+        ("start_date", &q.start_date),
+        ("end_date", &q.end_date),
+        tz,
+        30,
+    )?;
     let mut query = UsageQuery {
         start: Some(range.start),
         end: Some(range.end),
-        filters: params.filters(state.ledger.catalog())?,
+        filters,
         limit: 0,
         offset: 0,
     };
     if format == Format::Csv {
-        for name in ["limit", "offset"] {
-            if params.get(name).is_some() {
+        for (name, value) in [("limit", &q.limit), ("offset", &q.offset)] {
+            if value.is_some() {
                 return Err(ApiError::field(
                     name,
                     "is not used with format=csv (the export has every matching record)",
@@ -225,8 +230,8 @@ pub async fn list(
         let body = Body::from_stream(csv::records(store, query, first));
         return Ok(csv::attachment(&name, body));
     }
-    query.limit = params.int("limit", 100, 1, 1000)?;
-    query.offset = params.int("offset", 0, 0, i64::MAX)?;
+    query.limit = query::int("limit", &q.limit, 100, (1, 1000))?;
+    query.offset = query::int("offset", &q.offset, 0, (0, i64::MAX))?;
     let (records, total) = state.store().list_usage(&query).await?;
     let records: Vec<RecordView> = records.into_iter().map(RecordView::from).collect();
     let pagination = Pagination {
@@ -251,7 +256,7 @@ pub async fn list(
     operation_id = "usage_summary",
     path = "/api/usage/summary",
     tag = "usage",
-    params(UsageSummaryQuery),
+    params(UsageSummaryQuery, FormatQuery, FilterQuery),
     responses(
         (status = 200, description = "Totals and zero-filled buckets (the shape of /costs/range)", content(
             (RangeReport = "application/json"),
@@ -261,15 +266,17 @@ pub async fn list(
 )]
 pub async fn summary(
     State(state): State<AppState>,
-    RawQuery(q): RawQuery,
+    Report(q, format, filters): Report<UsageSummaryQuery>,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse::<UsageSummaryQuery>(q.as_deref())?;
-    let format = params.format()?;
-    let granularity = Granularity::parse("group_by", params.get("group_by").unwrap_or("day"))?;
-    let scope = Scope {
-        range: params.range(&state, "start_date", "end_date", 30)?,
-        filters: params.filters(state.ledger.catalog())?,
-    };
+    let granularity = query::granularity(&q.group_by)?;
+    let tz = query::tz(&q.tz, &state)?;
+    let range = query::range(
+        ("start_date", &q.start_date),
+        ("end_date", &q.end_date),
+        tz,
+        30,
+    )?;
+    let scope = Scope { range, filters };
     let report = reports::range(state.store(), &scope, granularity, None).await?;
     Ok(match format {
         Format::Csv => csv::range(&report, "ai-usage-summary"),

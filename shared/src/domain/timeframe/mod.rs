@@ -61,12 +61,17 @@ pub enum Granularity {
 }
 
 impl Granularity {
+    /// Every granularity, finest first.
+    pub const ALL: &'static [Granularity] =
+        &[Granularity::Day, Granularity::Week, Granularity::Month];
+
     /// Parses `day`, `week` or `month` (ASCII case-insensitive, surrounding spaces ignored);
     /// errors name `param`.
     pub fn parse(param: &str, value: &str) -> Result<Self, TimeError> {
         let v = value.trim();
-        [Granularity::Day, Granularity::Week, Granularity::Month]
-            .into_iter()
+        Granularity::ALL
+            .iter()
+            .copied()
             .find(|g| v.eq_ignore_ascii_case(g.as_str()))
             .ok_or_else(|| {
                 TimeError::new(

@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde::Deserialize;
 
-use super::{
-    counter, dimension, fetch_buckets, list_names, Chunk, CollectError, Names, Pager, Provider,
-    ProviderClient, UsageApi,
-};
+use super::collector::{Chunk, UsageApi};
+use super::paging::{fetch_buckets, list_names, HourlyReport, Names};
+use super::response::{Endpoint, Field, Object, Rfc3339, Sent};
+use super::{CollectError, Provider, ProviderClient};
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
 const USAGE_PATH: &str = "/v1/organizations/usage_report/messages";
@@ -27,11 +27,56 @@ const GROUP_BY: [&str; 6] = [
     "inference_geo",
 ];
 
+/// The usage report, split by every dimension.
+const REPORT: HourlyReport = HourlyReport {
+    endpoint: USAGE,
+    path: USAGE_PATH,
+    group_by: ("group_by[]", &GROUP_BY),
+};
+
 /// `api_key_id: null` is usage in the Anthropic Console (Workbench, Playground).
 pub const CONSOLE_KEY_NAME: &str = "Console";
 /// `workspace_id: null` is the organisation's default workspace.
 pub const DEFAULT_WORKSPACE_NAME: &str = "Default";
 
+/// A bucket of the report, bounded by `starting_at` and `ending_at`.
+type Bucket = super::paging::Bucket<Rfc3339, Row>;
+
+/// A result row: token counts and, as grouped, the dimensions (null when not grouped,
+/// `api_key_id` null for the Console, `workspace_id` null for the default workspace).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Row {
+    uncached_input_tokens: Field<i64>,
+    cache_creation: Object<CacheCreation>,
+    cache_read_input_tokens: Field<i64>,
+    output_tokens: Field<i64>,
+    server_tool_use: Object<ServerToolUse>,
+    api_key_id: Field<String>,
+    workspace_id: Field<String>,
+    model: Field<String>,
+    service_tier: Field<String>,
+    context_window: Field<String>,
+    inference_geo: Field<String>,
+}
+
+/// `cache_creation`: tokens written to the 5-minute and the 1-hour cache.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: Field<i64>,
+    ephemeral_1h_input_tokens: Field<i64>,
+}
+
+/// `server_tool_use`: the report counts web searches only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ServerToolUse {
+    web_search_requests: Field<i64>,
+}
+
+/// The Admin API of one Anthropic organisation, with the names of its API keys and
+/// workspaces once [`UsageApi::load_names`] has listed them.
 pub(crate) struct AnthropicApi {
     client: ProviderClient,
     keys: Names,
@@ -52,30 +97,39 @@ impl AnthropicApi {
         &self,
         bucket_start: DateTime<Utc>,
         bucket_seconds: i32,
-        bucket: &Value,
-        row: &Value,
+        bucket: &Bucket,
+        row: &Sent<Row>,
     ) -> Result<Option<NewUsage>, CollectError> {
-        let count = |path: &[&str]| counter(Provider::Anthropic, USAGE, row, path);
-        let text = |key: &str| dimension(Provider::Anthropic, USAGE, row, key);
+        let at = Endpoint::new(Provider::Anthropic, USAGE);
+        let (fields, cache) = (&row.fields, &row.fields.cache_creation.0);
         let tokens = TokenCounts {
-            input: count(&["uncached_input_tokens"])?,
-            output: count(&["output_tokens"])?,
-            cache_read: count(&["cache_read_input_tokens"])?,
-            cache_write_5m: count(&["cache_creation", "ephemeral_5m_input_tokens"])?,
-            cache_write_1h: count(&["cache_creation", "ephemeral_1h_input_tokens"])?,
-            web_search_requests: count(&["server_tool_use", "web_search_requests"])?,
+            input: at.count(&fields.uncached_input_tokens, "uncached_input_tokens")?,
+            output: at.count(&fields.output_tokens, "output_tokens")?,
+            cache_read: at.count(&fields.cache_read_input_tokens, "cache_read_input_tokens")?,
+            cache_write_5m: at.count(
+                &cache.ephemeral_5m_input_tokens,
+                "cache_creation.ephemeral_5m_input_tokens",
+            )?,
+            cache_write_1h: at.count(
+                &cache.ephemeral_1h_input_tokens,
+                "cache_creation.ephemeral_1h_input_tokens",
+            )?,
+            web_search_requests: at.count(
+                &fields.server_tool_use.0.web_search_requests,
+                "server_tool_use.web_search_requests",
+            )?,
             // The report counts tokens, not requests.
             requests: 0,
         };
         if tokens == TokenCounts::default() {
             return Ok(None);
         }
-        let model = text("model")?;
-        let api_key_id = text("api_key_id")?;
-        let workspace_id = text("workspace_id")?;
-        let service_tier = text("service_tier")?;
-        let context_window = text("context_window")?;
-        let inference_geo = text("inference_geo")?;
+        let model = at.text(&fields.model, "model")?;
+        let api_key_id = at.text(&fields.api_key_id, "api_key_id")?;
+        let workspace_id = at.text(&fields.workspace_id, "workspace_id")?;
+        let service_tier = at.text(&fields.service_tier, "service_tier")?;
+        let context_window = at.text(&fields.context_window, "context_window")?;
+        let inference_geo = at.text(&fields.inference_geo, "inference_geo")?;
         // The natural key: bucket start and every grouped dimension ("-" for null).
         let external_id = [
             Some(bucket_start.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -118,30 +172,9 @@ impl AnthropicApi {
             workspace_name,
             reported_cost: None,
             estimated_cost: None,
-            raw: json!({
-                "starting_at": bucket.get("starting_at"),
-                "ending_at": bucket.get("ending_at"),
-                "result": row,
-            }),
+            raw: bucket.raw(row),
         }))
     }
-}
-
-/// Reads an RFC 3339 bucket boundary.
-fn instant(pager: &Pager, bucket: &Value, key: &str) -> Result<DateTime<Utc>, CollectError> {
-    bucket
-        .get(key)
-        .and_then(Value::as_str)
-        .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| pager.malformed(format!("bucket `{key}` is not an RFC 3339 time")))
-}
-
-fn bounds(pager: &Pager, bucket: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), CollectError> {
-    Ok((
-        instant(pager, bucket, "starting_at")?,
-        instant(pager, bucket, "ending_at")?,
-    ))
 }
 
 #[async_trait]
@@ -167,59 +200,28 @@ impl UsageApi for AnthropicApi {
     }
 
     async fn fetch(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Chunk, CollectError> {
-        let mut query: Vec<(String, String)> = vec![
-            (
-                "starting_at".into(),
-                start.to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
-            (
-                "ending_at".into(),
-                end.to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
-            ("bucket_width".into(), "1h".into()),
-            ("limit".into(), "168".into()),
-        ];
-        query.extend(
-            GROUP_BY
-                .iter()
-                .map(|g| ("group_by[]".to_string(), g.to_string())),
-        );
-        fetch_buckets(
-            &self.client,
-            (USAGE, USAGE_PATH),
-            query,
-            bounds,
-            |start, seconds, bucket, row| self.record(start, seconds, bucket, row),
-        )
-        .await
+        let record = |at, seconds, bucket: &_, row: &_| self.record(at, seconds, bucket, row);
+        fetch_buckets(&self.client, &REPORT, (start, end), record).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::ProviderAccess;
-    use crate::config::Secret;
-    use crate::outbound::RetryPolicy;
+    use crate::collect::response::read;
+    use serde_json::json;
 
     fn api() -> AnthropicApi {
-        let mut api = AnthropicApi::new(ProviderClient::new(
-            Provider::Anthropic,
-            ProviderAccess {
-                base_url: "http://unused".into(),
-                key: Secret::new("k"),
-            },
-            reqwest::Client::new(),
-            RetryPolicy::default(),
-        ));
+        let mut api = AnthropicApi::new(ProviderClient::unused(Provider::Anthropic));
         api.keys.0.insert("apikey_1".into(), "peakpaws-prod".into());
         api
     }
 
     #[test]
     fn a_documented_row_maps_every_field() {
-        let bucket =
-            json!({"starting_at": "2026-11-01T05:00:00Z", "ending_at": "2026-11-01T06:00:00Z"});
+        let bucket: Bucket = read(
+            json!({"starting_at": "2026-11-01T05:00:00Z", "ending_at": "2026-11-01T06:00:00Z"}),
+        );
         let row = json!({
             "uncached_input_tokens": 1500,
             "cache_creation": {"ephemeral_1h_input_tokens": 1000, "ephemeral_5m_input_tokens": 500},
@@ -230,7 +232,10 @@ mod tests {
             "account_id": null
         });
         let start = "2026-11-01T05:00:00Z".parse().unwrap();
-        let usage = api().record(start, 3600, &bucket, &row).unwrap().unwrap();
+        let usage = api()
+            .record(start, 3600, &bucket, &Sent::of(&row))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             usage.tokens,
             TokenCounts {
@@ -257,7 +262,7 @@ mod tests {
 
         let console = json!({"output_tokens": 3, "api_key_id": null, "workspace_id": "wrkspc_9", "model": "claude-haiku-4-5"});
         let usage = api()
-            .record(start, 3600, &bucket, &console)
+            .record(start, 3600, &bucket, &Sent::of(&console))
             .unwrap()
             .unwrap();
         assert_eq!(usage.api_key_name.as_deref(), Some(CONSOLE_KEY_NAME));
@@ -268,12 +273,14 @@ mod tests {
 
         let empty = json!({"uncached_input_tokens": 0, "model": "claude-haiku-4-5"});
         assert!(api()
-            .record(start, 3600, &bucket, &empty)
+            .record(start, 3600, &bucket, &Sent::of(&empty))
             .unwrap()
             .is_none());
 
         let bad = json!({"uncached_input_tokens": "many", "model": "claude-haiku-4-5"});
-        let err = api().record(start, 3600, &bucket, &bad).unwrap_err();
+        let err = api()
+            .record(start, 3600, &bucket, &Sent::of(&bad))
+            .unwrap_err();
         assert!(err.to_string().contains(USAGE), "{err}");
     }
 }

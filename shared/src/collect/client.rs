@@ -190,6 +190,23 @@ impl ProviderClient {
     }
 }
 
+#[cfg(test)]
+impl ProviderClient {
+    /// A client for unit tests that read responses and never send a request.
+    pub(crate) fn unused(provider: Provider) -> Self {
+        let access = ProviderAccess {
+            base_url: "http://unused".into(),
+            key: Secret::new("k"),
+        };
+        ProviderClient::new(
+            provider,
+            access,
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+        )
+    }
+}
+
 /// The message of an Anthropic (`{"error":{"type","message"}}`) or OpenAI
 /// (`{"error":{"message","type",…}}`) error body, else a short excerpt of it.
 fn error_message(body: &[u8]) -> String {

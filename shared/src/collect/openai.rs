@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde::Deserialize;
 
-use super::{
-    counter, dimension, fetch_buckets, list_names, Chunk, CollectError, Names, Pager, Provider,
-    ProviderClient, UsageApi,
-};
+use super::collector::{Chunk, UsageApi};
+use super::paging::{fetch_buckets, list_names, HourlyReport, Names};
+use super::response::{Endpoint, Field, Sent, UnixSeconds};
+use super::{CollectError, Provider, ProviderClient};
 use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
 
 const USAGE_PATH: &str = "/v1/organization/usage/completions";
@@ -19,6 +19,36 @@ const PROJECT_KEYS: &str = "GET /v1/organization/projects/{project_id}/api_keys"
 
 const GROUP_BY: [&str; 5] = ["model", "project_id", "api_key_id", "batch", "service_tier"];
 
+/// The usage report, split by every dimension.
+const REPORT: HourlyReport = HourlyReport {
+    endpoint: USAGE,
+    path: USAGE_PATH,
+    group_by: ("group_by", &GROUP_BY),
+};
+
+/// A bucket of the report, bounded by `start_time` and `end_time`.
+type Bucket = super::paging::Bucket<UnixSeconds, Row>;
+
+/// A result row (§2.3): token and request counts and, as grouped, the dimensions
+/// (null when not grouped).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Row {
+    /// Includes the cached and cache-write tokens.
+    input_tokens: Field<i64>,
+    input_cached_tokens: Field<i64>,
+    input_cache_write_tokens: Field<i64>,
+    output_tokens: Field<i64>,
+    num_model_requests: Field<i64>,
+    model: Field<String>,
+    project_id: Field<String>,
+    api_key_id: Field<String>,
+    batch: Field<bool>,
+    service_tier: Field<String>,
+}
+
+/// The Organization API of one OpenAI organisation. Project names label records as
+/// workspace names do for Anthropic; API keys are listed project by project.
 pub(crate) struct OpenaiApi {
     client: ProviderClient,
     projects: Names,
@@ -39,54 +69,40 @@ impl OpenaiApi {
         &self,
         bucket_start: DateTime<Utc>,
         bucket_seconds: i32,
-        bucket: &Value,
-        row: &Value,
+        bucket: &Bucket,
+        row: &Sent<Row>,
     ) -> Result<Option<NewUsage>, CollectError> {
-        let count = |key: &str| counter(Provider::Openai, USAGE, row, &[key]);
-        let text = |key: &str| dimension(Provider::Openai, USAGE, row, key);
+        let at = Endpoint::new(Provider::Openai, USAGE);
+        let fields = &row.fields;
         // `input_tokens` includes cached (and, where reported, cache-write) tokens:
         // split them out so the token kinds stay mutually exclusive.
-        let input_all = count("input_tokens")?;
-        let cached = count("input_cached_tokens")?;
-        let cache_write = count("input_cache_write_tokens")?;
+        let input_all = at.count(&fields.input_tokens, "input_tokens")?;
+        let cached = at.count(&fields.input_cached_tokens, "input_cached_tokens")?;
+        let cache_write = at.count(&fields.input_cache_write_tokens, "input_cache_write_tokens")?;
         let input = input_all - cached - cache_write;
         if input < 0 {
-            return Err(CollectError::Malformed {
-                provider: Provider::Openai,
-                endpoint: USAGE,
-                detail: format!(
-                    "input_cached_tokens ({cached}) + input_cache_write_tokens ({cache_write}) exceed input_tokens ({input_all})"
-                ),
-            });
+            return Err(at.malformed(format!(
+                "input_cached_tokens ({cached}) + input_cache_write_tokens ({cache_write}) exceed input_tokens ({input_all})"
+            )));
         }
         let tokens = TokenCounts {
             input,
-            output: count("output_tokens")?,
+            output: at.count(&fields.output_tokens, "output_tokens")?,
             cache_read: cached,
             // No separate list price: the catalog bills OpenAI cache writes at the input rate.
             cache_write_5m: cache_write,
             cache_write_1h: 0,
             web_search_requests: 0,
-            requests: count("num_model_requests")?,
+            requests: at.count(&fields.num_model_requests, "num_model_requests")?,
         };
         if tokens == TokenCounts::default() {
             return Ok(None);
         }
-        let model = text("model")?;
-        let project_id = text("project_id")?;
-        let api_key_id = text("api_key_id")?;
-        let batch = match row.get("batch") {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(batch)) => Some(*batch),
-            Some(other) => {
-                return Err(CollectError::Malformed {
-                    provider: Provider::Openai,
-                    endpoint: USAGE,
-                    detail: format!("`batch` is not a boolean ({other})"),
-                })
-            }
-        };
-        let reported_tier = text("service_tier")?;
+        let model = at.text(&fields.model, "model")?;
+        let project_id = at.text(&fields.project_id, "project_id")?;
+        let api_key_id = at.text(&fields.api_key_id, "api_key_id")?;
+        let batch = at.value(&fields.batch, "batch", "a boolean")?;
+        let reported_tier = at.text(&fields.service_tier, "service_tier")?;
         let service_tier = if batch == Some(true) {
             Some("batch".to_string())
         } else {
@@ -125,29 +141,9 @@ impl OpenaiApi {
             workspace_id: project_id,
             reported_cost: None,
             estimated_cost: None,
-            raw: json!({
-                "start_time": bucket.get("start_time"),
-                "end_time": bucket.get("end_time"),
-                "result": row,
-            }),
+            raw: bucket.raw(row),
         }))
     }
-}
-
-/// Reads a Unix-seconds bucket boundary.
-fn instant(pager: &Pager, bucket: &Value, key: &str) -> Result<DateTime<Utc>, CollectError> {
-    bucket
-        .get(key)
-        .and_then(Value::as_i64)
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        .ok_or_else(|| pager.malformed(format!("bucket `{key}` is not Unix seconds")))
-}
-
-fn bounds(pager: &Pager, bucket: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), CollectError> {
-    Ok((
-        instant(pager, bucket, "start_time")?,
-        instant(pager, bucket, "end_time")?,
-    ))
 }
 
 #[async_trait]
@@ -182,45 +178,19 @@ impl UsageApi for OpenaiApi {
     }
 
     async fn fetch(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Chunk, CollectError> {
-        let mut query: Vec<(String, String)> = vec![
-            ("start_time".into(), start.timestamp().to_string()),
-            ("end_time".into(), end.timestamp().to_string()),
-            ("bucket_width".into(), "1h".into()),
-            ("limit".into(), "168".into()),
-        ];
-        query.extend(
-            GROUP_BY
-                .iter()
-                .map(|g| ("group_by".to_string(), g.to_string())),
-        );
-        fetch_buckets(
-            &self.client,
-            (USAGE, USAGE_PATH),
-            query,
-            bounds,
-            |start, seconds, bucket, row| self.record(start, seconds, bucket, row),
-        )
-        .await
+        let record = |at, seconds, bucket: &_, row: &_| self.record(at, seconds, bucket, row);
+        fetch_buckets(&self.client, &REPORT, (start, end), record).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::ProviderAccess;
-    use crate::config::Secret;
-    use crate::outbound::RetryPolicy;
+    use crate::collect::response::read;
+    use serde_json::json;
 
     fn api() -> OpenaiApi {
-        let mut api = OpenaiApi::new(ProviderClient::new(
-            Provider::Openai,
-            ProviderAccess {
-                base_url: "http://unused".into(),
-                key: Secret::new("k"),
-            },
-            reqwest::Client::new(),
-            RetryPolicy::default(),
-        ));
+        let mut api = OpenaiApi::new(ProviderClient::unused(Provider::Openai));
         api.projects
             .0
             .insert("proj_1".into(), "kanban-board".into());
@@ -230,8 +200,9 @@ mod tests {
 
     #[test]
     fn cached_tokens_are_split_out_of_input() {
-        let bucket =
-            json!({"object": "bucket", "start_time": 1_730_419_200, "end_time": 1_730_422_800});
+        let bucket: Bucket = read(
+            json!({"object": "bucket", "start_time": 1_730_419_200, "end_time": 1_730_422_800}),
+        );
         let row = json!({
             "object": "organization.usage.completions.result",
             "input_tokens": 10_000, "input_cached_tokens": 4_000, "output_tokens": 900,
@@ -240,7 +211,10 @@ mod tests {
             "model": "gpt-4o-mini-2024-07-18", "batch": true, "service_tier": "default"
         });
         let start = DateTime::from_timestamp(1_730_419_200, 0).unwrap();
-        let usage = api().record(start, 3600, &bucket, &row).unwrap().unwrap();
+        let usage = api()
+            .record(start, 3600, &bucket, &Sent::of(&row))
+            .unwrap()
+            .unwrap();
         assert_eq!(usage.tokens.input, 6_000);
         assert_eq!(usage.tokens.cache_read, 4_000);
         assert_eq!(usage.tokens.requests, 12);
@@ -253,7 +227,9 @@ mod tests {
         );
 
         let bad = json!({"input_tokens": 10, "input_cached_tokens": 11, "output_tokens": 1});
-        let err = api().record(start, 3600, &bucket, &bad).unwrap_err();
+        let err = api()
+            .record(start, 3600, &bucket, &Sent::of(&bad))
+            .unwrap_err();
         assert!(err.to_string().contains("exceed input_tokens"), "{err}");
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use shared::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+use shared::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts};
 
 /// Models in the mix, most used first (weights fall off geometrically).
 pub const MODELS: [&str; 30] = [
@@ -113,10 +113,24 @@ pub fn events(
             let id = format!("{prefix}-{i}");
             let raw: Value = json!({"event_id": id, "model": model, "session_id": session_id});
             NewUsage {
-                source: Source::Push,
-                external_id: id,
-                recorded_at: at.min(end),
-                bucket_seconds: 0,
+                facts: UsageFacts {
+                    source: Source::Push,
+                    external_id: id,
+                    recorded_at: at.min(end),
+                    bucket_seconds: 0,
+                    model: model.into(),
+                    tokens,
+                    service_tier: None,
+                    context_window: None,
+                    inference_geo: None,
+                    session_label: None,
+                    session_id: Some(session_id),
+                    api_key_id: None,
+                    api_key_name: None,
+                    workspace_id: None,
+                    workspace_name: None,
+                    raw,
+                },
                 provider: Some(
                     if model.starts_with("claude") {
                         "anthropic"
@@ -127,23 +141,11 @@ pub fn events(
                     }
                     .into(),
                 ),
-                model: model.into(),
-                tokens,
-                service_tier: None,
-                context_window: None,
-                inference_geo: None,
-                session_label: None,
                 session_type: Some(session_type),
-                session_id: Some(session_id),
                 agent: Some(format!("agent-{agent}")),
                 project: Some(project.into()),
-                api_key_id: None,
-                api_key_name: None,
-                workspace_id: None,
-                workspace_name: None,
                 reported_cost: None,
                 estimated_cost: None,
-                raw,
             }
         })
         .collect()
@@ -152,18 +154,18 @@ pub fn events(
 /// The same events as the JSON body `POST /api/usage` takes.
 pub fn event_json(event: &NewUsage) -> Value {
     json!({
-        "event_id": event.external_id,
-        "model": event.model,
+        "event_id": event.facts.external_id,
+        "model": event.facts.model,
         "provider": event.provider,
-        "recorded_at": event.recorded_at.to_rfc3339(),
-        "input_tokens": event.tokens.input,
-        "output_tokens": event.tokens.output,
-        "cache_read_tokens": event.tokens.cache_read,
-        "cache_write_tokens": event.tokens.cache_write_5m,
-        "cache_write_1h_tokens": event.tokens.cache_write_1h,
-        "web_search_requests": event.tokens.web_search_requests,
+        "recorded_at": event.facts.recorded_at.to_rfc3339(),
+        "input_tokens": event.facts.tokens.input,
+        "output_tokens": event.facts.tokens.output,
+        "cache_read_tokens": event.facts.tokens.cache_read,
+        "cache_write_tokens": event.facts.tokens.cache_write_5m,
+        "cache_write_1h_tokens": event.facts.tokens.cache_write_1h,
+        "web_search_requests": event.facts.tokens.web_search_requests,
         "session_type": event.session_type.map(SessionType::as_str),
-        "session_id": event.session_id,
+        "session_id": event.facts.session_id,
         "agent": event.agent,
         "project": event.project,
     })

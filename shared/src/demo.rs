@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts};
 
 const OPUS: &str = "claude-opus-4-5-20251101";
 const HAIKU: &str = "claude-haiku-4-5-20251001";
@@ -57,12 +57,13 @@ pub fn demo_events(now: DateTime<Utc>, days: u32) -> Vec<NewUsage> {
         .rev()
         .filter_map(|back| today.checked_sub_signed(Duration::days(back)))
         .flat_map(day_events)
-        .filter(|event| event.recorded_at <= now)
+        .filter(|event| event.facts.recorded_at <= now)
         .collect();
     events.sort_by(|a, b| {
-        a.recorded_at
-            .cmp(&b.recorded_at)
-            .then_with(|| a.external_id.cmp(&b.external_id))
+        a.facts
+            .recorded_at
+            .cmp(&b.facts.recorded_at)
+            .then_with(|| a.facts.external_id.cmp(&b.facts.external_id))
     });
     events
 }
@@ -442,28 +443,30 @@ fn finish(date: NaiveDate, n: usize, draft: Draft) -> NewUsage {
     raw.insert("metadata".into(), json!({ "generator": "demo" }));
 
     NewUsage {
-        source: Source::Import,
-        external_id,
-        recorded_at: draft.at,
-        bucket_seconds: 0,
+        facts: UsageFacts {
+            source: Source::Import,
+            external_id,
+            recorded_at: draft.at,
+            bucket_seconds: 0,
+            model: draft.model.id.to_string(),
+            tokens,
+            service_tier: draft.service_tier.map(str::to_string),
+            context_window: None,
+            inference_geo: None,
+            session_label: Some(draft.label.to_string()),
+            session_id: Some(draft.session_id),
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: Value::Object(raw),
+        },
         provider: Some(draft.model.provider.to_string()),
-        model: draft.model.id.to_string(),
-        tokens,
-        service_tier: draft.service_tier.map(str::to_string),
-        context_window: None,
-        inference_geo: None,
-        session_label: Some(draft.label.to_string()),
         session_type: draft.session_type,
-        session_id: Some(draft.session_id),
         agent: Some(draft.agent.to_string()),
         project: draft.project.map(str::to_string),
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost: None,
         estimated_cost: None,
-        raw: Value::Object(raw),
     }
 }
 
@@ -486,7 +489,7 @@ mod tests {
 
     /// Rough list prices per MTok (input, output, cache read, 5m write, 1h write); batch halves.
     fn rough_cost(event: &NewUsage) -> Option<f64> {
-        let (i, o, r, w5, w1) = match event.model.as_str() {
+        let (i, o, r, w5, w1) = match event.facts.model.as_str() {
             OPUS => (5.0, 25.0, 0.5, 6.25, 10.0),
             SONNET => (3.0, 15.0, 0.3, 3.75, 6.0),
             HAIKU => (1.0, 5.0, 0.1, 1.25, 2.0),
@@ -496,13 +499,13 @@ mod tests {
             KIMI => (0.6, 2.5, 0.15, 0.0, 0.0),
             _ => return None,
         };
-        let t = &event.tokens;
+        let t = &event.facts.tokens;
         let tokens = t.input as f64 * i
             + t.output as f64 * o
             + t.cache_read as f64 * r
             + t.cache_write_5m as f64 * w5
             + t.cache_write_1h as f64 * w1;
-        let tier = if event.service_tier.as_deref() == Some("batch") {
+        let tier = if event.facts.service_tier.as_deref() == Some("batch") {
             0.5
         } else {
             1.0
@@ -522,20 +525,22 @@ mod tests {
     fn a_later_run_repeats_the_overlapping_days_exactly() {
         let earlier = demo_events(now(), 7);
         let later = demo_events(now() + Duration::days(1), 7);
-        let later_ids: BTreeMap<&str, &NewUsage> =
-            later.iter().map(|e| (e.external_id.as_str(), e)).collect();
+        let later_ids: BTreeMap<&str, &NewUsage> = later
+            .iter()
+            .map(|e| (e.facts.external_id.as_str(), e))
+            .collect();
         let first_shared_day = (now() + Duration::days(1)).date_naive() - Duration::days(7);
         let overlapping: Vec<&NewUsage> = earlier
             .iter()
-            .filter(|e| e.recorded_at.date_naive() >= first_shared_day)
+            .filter(|e| e.facts.recorded_at.date_naive() >= first_shared_day)
             .collect();
         assert!(overlapping.len() > 1000, "{}", overlapping.len());
         for event in overlapping {
             assert_eq!(
-                later_ids.get(event.external_id.as_str()),
+                later_ids.get(event.facts.external_id.as_str()),
                 Some(&event),
                 "{}",
-                event.external_id
+                event.facts.external_id
             );
         }
         // The later run completes the day of the earlier `now`.
@@ -543,7 +548,7 @@ mod tests {
         let count = |events: &[NewUsage]| {
             events
                 .iter()
-                .filter(|e| e.recorded_at.date_naive() == today)
+                .filter(|e| e.facts.recorded_at.date_naive() == today)
                 .count()
         };
         assert!(count(&later) > count(&earlier));
@@ -552,29 +557,38 @@ mod tests {
     #[test]
     fn nothing_after_now_and_ids_are_unique() {
         let events = demo_events(now(), 30);
-        assert!(events.iter().all(|e| e.recorded_at <= now()));
+        assert!(events.iter().all(|e| e.facts.recorded_at <= now()));
         assert!(events
             .iter()
-            .any(|e| e.recorded_at.date_naive() == now().date_naive()));
+            .any(|e| e.facts.recorded_at.date_naive() == now().date_naive()));
         assert!(events
             .windows(2)
-            .all(|w| w[0].recorded_at <= w[1].recorded_at));
-        let ids: HashSet<&str> = events.iter().map(|e| e.external_id.as_str()).collect();
+            .all(|w| w[0].facts.recorded_at <= w[1].facts.recorded_at));
+        let ids: HashSet<&str> = events
+            .iter()
+            .map(|e| e.facts.external_id.as_str())
+            .collect();
         assert_eq!(ids.len(), events.len());
-        let first = events[0].recorded_at.date_naive();
+        let first = events[0].facts.recorded_at.date_naive();
         assert_eq!(first, now().date_naive() - Duration::days(30));
         for event in &events {
-            let date = event.recorded_at.date_naive();
+            let date = event.facts.recorded_at.date_naive();
             assert!(
-                event.external_id.starts_with(&format!("demo-{date}-")),
+                event
+                    .facts
+                    .external_id
+                    .starts_with(&format!("demo-{date}-")),
                 "{}",
-                event.external_id
+                event.facts.external_id
             );
-            assert_eq!(event.source, Source::Import);
-            assert_eq!((event.bucket_seconds, event.tokens.requests), (0, 1));
+            assert_eq!(event.facts.source, Source::Import);
+            assert_eq!(
+                (event.facts.bucket_seconds, event.facts.tokens.requests),
+                (0, 1)
+            );
             assert!(event.reported_cost.is_none());
-            assert_eq!(event.raw["event_id"], json!(event.external_id));
-            assert_eq!(event.raw["model"], json!(event.model));
+            assert_eq!(event.facts.raw["event_id"], json!(event.facts.external_id));
+            assert_eq!(event.facts.raw["model"], json!(event.facts.model));
         }
     }
 
@@ -583,7 +597,7 @@ mod tests {
         let events = demo_events(now(), 7);
         let labels: HashSet<&str> = events
             .iter()
-            .filter_map(|e| e.session_label.as_deref())
+            .filter_map(|e| e.facts.session_label.as_deref())
             .collect();
         let rule_prefixes = [
             "peakpaws-",
@@ -613,11 +627,16 @@ mod tests {
         let inferred: HashSet<SessionType> = events
             .iter()
             .filter(|e| e.session_type.is_none())
-            .map(|e| infer_session_type(e.session_label.as_deref(), e.session_id.as_deref()))
+            .map(|e| {
+                infer_session_type(
+                    e.facts.session_label.as_deref(),
+                    e.facts.session_id.as_deref(),
+                )
+            })
             .collect();
         assert!(inferred.len() >= 3, "inference is exercised: {inferred:?}");
 
-        let models: HashSet<&str> = events.iter().map(|e| e.model.as_str()).collect();
+        let models: HashSet<&str> = events.iter().map(|e| e.facts.model.as_str()).collect();
         for model in [
             OPUS,
             SONNET,
@@ -634,16 +653,19 @@ mod tests {
         assert!((4..=6).contains(&agents.len()), "{agents:?}");
         assert!(events
             .iter()
-            .any(|e| e.service_tier.as_deref() == Some("batch")));
-        assert!(events.iter().any(|e| e.tokens.cache_write_1h > 0));
-        assert!(events.iter().any(|e| e.tokens.web_search_requests > 0));
+            .any(|e| e.facts.service_tier.as_deref() == Some("batch")));
+        assert!(events.iter().any(|e| e.facts.tokens.cache_write_1h > 0));
+        assert!(events
+            .iter()
+            .any(|e| e.facts.tokens.web_search_requests > 0));
         assert!(events.iter().any(|e| e
+            .facts
             .session_id
             .as_deref()
             .is_some_and(|s| s.starts_with("agent:openclaw:subagent:"))));
         assert!(events
             .iter()
-            .any(|e| e.session_id.as_deref() == Some("cron:nightly-report")));
+            .any(|e| e.facts.session_id.as_deref() == Some("cron:nightly-report")));
     }
 
     #[test]
@@ -652,11 +674,13 @@ mod tests {
         let events = demo_events(end, 28);
         let mut per_day: BTreeMap<NaiveDate, (usize, f64, f64)> = BTreeMap::new();
         for event in &events {
-            let day = per_day.entry(event.recorded_at.date_naive()).or_default();
+            let day = per_day
+                .entry(event.facts.recorded_at.date_naive())
+                .or_default();
             let cost = rough_cost(event).unwrap_or(0.0);
             day.0 += 1;
             day.1 += cost;
-            if event.model == OPUS {
+            if event.facts.model == OPUS {
                 day.2 += cost;
             }
         }

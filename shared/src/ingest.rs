@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts};
 
 /// Most events one request may carry.
 pub const MAX_BATCH: usize = 5_000;
@@ -319,28 +319,30 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
     }
     let model = model.expect("model checked above");
     Ok(NewUsage {
-        source,
-        external_id: event_id.unwrap_or_else(|| format!("auto-{}", uuid::Uuid::new_v4())),
-        recorded_at,
-        bucket_seconds: 0,
+        facts: UsageFacts {
+            source,
+            external_id: event_id.unwrap_or_else(|| format!("auto-{}", uuid::Uuid::new_v4())),
+            recorded_at,
+            bucket_seconds: 0,
+            model,
+            tokens,
+            service_tier,
+            context_window: None,
+            inference_geo: None,
+            session_label,
+            session_id,
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: Value::Object(obj.clone()),
+        },
         provider,
-        model,
-        tokens,
-        service_tier,
-        context_window: None,
-        inference_geo: None,
-        session_label,
         session_type,
-        session_id,
         agent,
         project,
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost,
         estimated_cost,
-        raw: Value::Object(obj.clone()),
     })
 }
 
@@ -362,7 +364,7 @@ mod tests {
         let events = parse_events(&body, now()).unwrap();
         let e = &events[0];
         assert_eq!(
-            e.tokens,
+            e.facts.tokens,
             TokenCounts {
                 input: 10,
                 output: 20,
@@ -375,8 +377,8 @@ mod tests {
         );
         // Not given: the ledger takes it from the catalog when it prices the event.
         assert_eq!(e.provider, None);
-        assert_eq!(e.external_id, "e1");
-        assert_eq!(e.recorded_at, now());
+        assert_eq!(e.facts.external_id, "e1");
+        assert_eq!(e.facts.recorded_at, now());
         assert_eq!(e.session_type, Some(SessionType::Subagent));
         assert_eq!(e.reported_cost, Some("0.5".parse().unwrap()));
     }

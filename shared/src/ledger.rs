@@ -115,56 +115,42 @@ impl Ledger {
     /// Prices and attributes one arriving record; its model is looked up in the
     /// catalog once, for its canonical id, its provider (when not given) and its price.
     pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
-        let entry = self.catalog.resolve(&new.model);
-        let session_type = new.session_type.unwrap_or_else(|| {
-            infer_session_type(new.session_label.as_deref(), new.session_id.as_deref())
-        });
-        let agent = new
-            .agent
-            .or_else(|| infer_agent(new.session_label.as_deref(), new.session_id.as_deref()));
+        let mut facts = new.facts;
+        facts.recorded_at = truncate_to_millis(facts.recorded_at);
+        let entry = self.catalog.resolve(&facts.model);
+        let (label, session) = (facts.session_label.as_deref(), facts.session_id.as_deref());
+        let session_type = new
+            .session_type
+            .unwrap_or_else(|| infer_session_type(label, session));
+        let agent = new.agent.or_else(|| infer_agent(label, session));
         let (project, project_source) = match new.project {
             Some(project) => (project, ProjectSource::Explicit),
             None => {
                 let subject = RuleSubject {
-                    session_label: new.session_label.as_deref(),
-                    api_key_name: new.api_key_name.as_deref(),
-                    workspace_name: new.workspace_name.as_deref(),
+                    session_label: label,
+                    api_key_name: facts.api_key_name.as_deref(),
+                    workspace_name: facts.workspace_name.as_deref(),
                 };
                 (rules.resolve(subject).to_string(), ProjectSource::Mapping)
             }
         };
         let mut record = UsageRecord {
             id: 0,
-            source: new.source,
-            external_id: new.external_id,
-            recorded_at: truncate_to_millis(new.recorded_at),
-            bucket_seconds: new.bucket_seconds,
             provider: new.provider.unwrap_or_else(|| match entry {
                 Some(entry) => entry.provider.clone(),
-                None => provider_from_name(&new.model).to_string(),
+                None => provider_from_name(&facts.model).to_string(),
             }),
-            model_key: entry.map_or_else(|| new.model.clone(), |entry| entry.id.clone()),
-            model: new.model,
-            tokens: new.tokens,
-            service_tier: new.service_tier,
-            context_window: new.context_window,
-            inference_geo: new.inference_geo,
-            session_label: new.session_label,
+            model_key: entry.map_or_else(|| facts.model.clone(), |entry| entry.id.clone()),
+            facts,
             session_type,
-            session_id: new.session_id,
             agent,
             project,
             project_source,
-            api_key_id: new.api_key_id,
-            api_key_name: new.api_key_name,
-            workspace_id: new.workspace_id,
-            workspace_name: new.workspace_name,
             cost: Pico::ZERO,
             cost_source: CostSource::Computed,
             computed_cost: None,
             price_ref: None,
             unpriced: false,
-            raw: new.raw,
         };
         let reported = new.reported_cost.and_then(Pico::from_usd);
         let estimated = new.estimated_cost.and_then(Pico::from_usd);
@@ -194,17 +180,18 @@ impl Ledger {
             self.catalog.quote_model(
                 entry,
                 &PricingInput {
-                    model: &record.model,
-                    recorded_at: record.recorded_at,
-                    tokens: &record.tokens,
-                    service_tier: record.service_tier.as_deref(),
+                    model: &record.facts.model,
+                    recorded_at: record.facts.recorded_at,
+                    tokens: &record.facts.tokens,
+                    service_tier: record.facts.service_tier.as_deref(),
                     // An aggregated bucket sums many requests: its token total says nothing about
                     // one request's context size, so only an explicit `200k-1M` makes it long-context.
-                    context_window: record
-                        .context_window
-                        .as_deref()
-                        .or((record.bucket_seconds > 0).then_some("0-200k")),
-                    inference_geo: record.inference_geo.as_deref(),
+                    context_window: record.facts.context_window.as_deref().or((record
+                        .facts
+                        .bucket_seconds
+                        > 0)
+                    .then_some("0-200k")),
+                    inference_geo: record.facts.inference_geo.as_deref(),
                 },
             )
         });
@@ -328,8 +315,8 @@ impl Ledger {
                 let reported = (record.cost_source == CostSource::Reported).then_some(record.cost);
                 let estimated = (record.cost_source == CostSource::Estimated)
                     .then_some(record.cost)
-                    .or_else(|| estimated_cost(&record.raw));
-                let entry = self.catalog.resolve(&record.model);
+                    .or_else(|| estimated_cost(&record.facts.raw));
+                let entry = self.catalog.resolve(&record.facts.model);
                 self.apply_price(&mut repriced, entry, reported, estimated);
                 report.cost_after_usd += repriced.cost;
                 if repriced != record {
@@ -362,7 +349,7 @@ pub fn oversized(records: &[UsageRecord]) -> Vec<FieldError> {
         .enumerate()
         .filter(|(_, r)| too_large(Some(r.cost)) || too_large(r.computed_cost))
         .map(|(index, record)| {
-            let t = &record.tokens;
+            let t = &record.facts.tokens;
             let counts = [
                 ("input_tokens", t.input),
                 ("output_tokens", t.output),

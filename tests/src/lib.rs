@@ -153,35 +153,37 @@ pub fn reported_usage(
     model: &str,
     usd: rust_decimal::Decimal,
 ) -> shared::domain::usage::NewUsage {
-    use shared::domain::usage::{NewUsage, Source, TokenCounts};
+    use shared::domain::usage::{NewUsage, Source, TokenCounts, UsageFacts};
     NewUsage {
-        source: Source::Push,
-        external_id: external_id.into(),
-        recorded_at: at,
-        bucket_seconds: 0,
-        provider: Some("anthropic".into()),
-        model: model.into(),
-        tokens: TokenCounts {
-            input: 1_000,
-            output: 200,
-            requests: 2,
-            ..Default::default()
+        facts: UsageFacts {
+            source: Source::Push,
+            external_id: external_id.into(),
+            recorded_at: at,
+            bucket_seconds: 0,
+            model: model.into(),
+            tokens: TokenCounts {
+                input: 1_000,
+                output: 200,
+                requests: 2,
+                ..Default::default()
+            },
+            service_tier: None,
+            context_window: None,
+            inference_geo: None,
+            session_label: None,
+            session_id: None,
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: serde_json::json!({"event_id": external_id, "model": model, "cost": usd.to_string()}),
         },
-        service_tier: None,
-        context_window: None,
-        inference_geo: None,
-        session_label: None,
+        provider: Some("anthropic".into()),
         session_type: None,
-        session_id: None,
         agent: None,
         project: None,
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost: Some(usd),
         estimated_cost: None,
-        raw: serde_json::json!({"event_id": external_id, "model": model, "cost": usd.to_string()}),
     }
 }
 

@@ -536,19 +536,19 @@ async fn openai_cached_tokens_are_split_and_batch_is_half_price() {
         let record = page
             .iter()
             .find(|r| {
-                r.recorded_at == row.hour
-                    && r.model == row.model
-                    && r.workspace_id == row.project_id
-                    && r.api_key_id == row.api_key_id
-                    && (r.service_tier.as_deref() == Some("batch")) == row.batch
+                r.facts.recorded_at == row.hour
+                    && r.facts.model == row.model
+                    && r.facts.workspace_id == row.project_id
+                    && r.facts.api_key_id == row.api_key_id
+                    && (r.facts.service_tier.as_deref() == Some("batch")) == row.batch
             })
             .expect("the row was stored");
         assert_eq!(
-            record.tokens.input,
+            record.facts.tokens.input,
             row.input_tokens - row.input_cached_tokens
         );
-        assert_eq!(record.tokens.cache_read, row.input_cached_tokens);
-        assert_eq!(record.tokens.requests, row.num_model_requests);
+        assert_eq!(record.facts.tokens.cache_read, row.input_cached_tokens);
+        assert_eq!(record.facts.tokens.requests, row.num_model_requests);
         assert_eq!(record.cost.usd(), openai_cost(row));
         let ([input, cached, output], _) = openai_rates(&row.model);
         let full = (Decimal::from(row.input_tokens - row.input_cached_tokens) * input

@@ -21,7 +21,7 @@ use shared::cv::{
     sync_event, DayOutcome, SyncOutcome, SyncReport, SyncRequest, SyncSettings, Syncer, VaultAccess,
 };
 use shared::domain::pricing::PriceCatalog;
-use shared::domain::usage::{NewUsage, SessionType, TokenCounts, UsageRecord};
+use shared::domain::usage::{NewUsage, SessionType, TokenCounts, UsageFacts, UsageRecord};
 use shared::outbound::RetryPolicy;
 use shared::store::{CvPush, CvPushQuery, CvPushStatus, DynStore, WriteMode};
 
@@ -68,7 +68,19 @@ fn spend(id: &str, when: &str, model: &str, project: &str, session: &str, usd: &
 
 /// A pushed event priced from the catalog.
 fn priced(id: &str, when: &str, model: &str, project: &str, input: i64, output: i64) -> NewUsage {
+    let base = spend(id, when, model, project, "main", "0");
     NewUsage {
+        facts: UsageFacts {
+            tokens: TokenCounts {
+                input,
+                output,
+                cache_read: input / 2,
+                requests: 1,
+                ..Default::default()
+            },
+            raw: json!({"event_id": id, "input": input, "output": output}),
+            ..base.facts
+        },
         provider: Some(
             if model.starts_with("claude") {
                 "anthropic"
@@ -77,17 +89,9 @@ fn priced(id: &str, when: &str, model: &str, project: &str, input: i64, output: 
             }
             .into(),
         ),
-        tokens: TokenCounts {
-            input,
-            output,
-            cache_read: input / 2,
-            requests: 1,
-            ..Default::default()
-        },
         reported_cost: None,
         estimated_cost: None,
-        raw: json!({"event_id": id, "input": input, "output": output}),
-        ..spend(id, when, model, project, "main", "0")
+        ..base
     }
 }
 
@@ -138,7 +142,7 @@ fn day_totals(records: &[UsageRecord], tz: &str) -> BTreeMap<NaiveDate, Decimal>
     let tz: Tz = tz.parse().unwrap();
     let mut totals = BTreeMap::new();
     for record in records {
-        let local = record.recorded_at.with_timezone(&tz).date_naive();
+        let local = record.facts.recorded_at.with_timezone(&tz).date_naive();
         *totals.entry(local).or_insert(Decimal::ZERO) += record.cost.usd();
     }
     totals
@@ -153,7 +157,7 @@ fn day_breakdown(
     let mut sums = BTreeMap::new();
     for record in records
         .iter()
-        .filter(|r| r.recorded_at.date_naive() == date)
+        .filter(|r| r.facts.recorded_at.date_naive() == date)
     {
         *sums.entry(key(record)).or_insert(Decimal::ZERO) += record.cost.usd();
     }
@@ -163,8 +167,8 @@ fn day_breakdown(
 /// The family a summary lists a record under (its model when the catalog does not know it).
 fn family(record: &UsageRecord) -> String {
     PriceCatalog::embedded()
-        .resolve(&record.model)
-        .map_or_else(|| record.model.clone(), |m| m.family.clone())
+        .resolve(&record.facts.model)
+        .map_or_else(|| record.facts.model.clone(), |m| m.family.clone())
 }
 
 /// A summary object of a pushed memory as `key → exact decimal`.
@@ -347,8 +351,8 @@ async fn the_memory_has_the_exact_body_header_and_content() {
         }
         let requests_that_day: i64 = records
             .iter()
-            .filter(|r| r.recorded_at.date_naive() == date)
-            .map(|r| r.tokens.requests)
+            .filter(|r| r.facts.recorded_at.date_naive() == date)
+            .map(|r| r.facts.tokens.requests)
             .sum();
         assert_eq!(meta["requests"], requests_that_day);
         assert_eq!(

@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 use integration_tests::{app, both_stores, call, dec, get, ledger, post, TestStore};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use shared::domain::usage::{NewUsage, Source, TokenCounts};
+use shared::domain::usage::{NewUsage, Source, TokenCounts, UsageFacts};
 use shared::store::{Filters, Grouping, UsageQuery};
 
 fn d(s: &str) -> Decimal {
@@ -116,33 +116,35 @@ async fn a_9_9_million_day_and_a_90_million_year_are_exact_in_every_report() {
 
 fn tokens_event(id: &str, at: &str, input: i64, output: i64) -> NewUsage {
     NewUsage {
-        source: Source::Push,
-        external_id: id.into(),
-        recorded_at: at.parse().unwrap(),
-        bucket_seconds: 0,
-        provider: None,
-        model: "claude-opus-4-5".into(),
-        tokens: TokenCounts {
-            input,
-            output,
-            requests: 1,
-            ..Default::default()
+        facts: UsageFacts {
+            source: Source::Push,
+            external_id: id.into(),
+            recorded_at: at.parse().unwrap(),
+            bucket_seconds: 0,
+            model: "claude-opus-4-5".into(),
+            tokens: TokenCounts {
+                input,
+                output,
+                requests: 1,
+                ..Default::default()
+            },
+            service_tier: None,
+            context_window: None,
+            inference_geo: None,
+            session_label: None,
+            session_id: None,
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: json!({"id": id}),
         },
-        service_tier: None,
-        context_window: None,
-        inference_geo: None,
-        session_label: None,
+        provider: None,
         session_type: None,
-        session_id: None,
         agent: None,
         project: Some("Big".into()),
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost: None,
         estimated_cost: None,
-        raw: json!({"id": id}),
     }
 }
 

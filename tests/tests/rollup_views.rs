@@ -9,7 +9,7 @@ use integration_tests::{both_stores, ledger, TestStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use shared::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageRecord};
+use shared::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts, UsageRecord};
 use shared::store::{
     rollup_hour, Dimension, Filters, Grouping, RollupKey, Totals, UsageQuery, WriteMode,
 };
@@ -33,42 +33,44 @@ fn random_event(rng: &mut StdRng, i: usize) -> NewUsage {
     let minutes = rng.gen_range(0..4 * 24 * 60);
     let model = MODELS[pick(rng, MODELS.len())];
     NewUsage {
-        source: if rng.gen_bool(0.3) {
-            Source::Import
-        } else {
-            Source::Push
+        facts: UsageFacts {
+            source: if rng.gen_bool(0.3) {
+                Source::Import
+            } else {
+                Source::Push
+            },
+            external_id: format!("r-{i}"),
+            recorded_at: day0() + Duration::minutes(minutes),
+            bucket_seconds: 0,
+            model: model.into(),
+            tokens: TokenCounts {
+                input: rng.gen_range(0..50_000),
+                output: rng.gen_range(0..5_000),
+                cache_read: rng.gen_range(0..100_000),
+                cache_write_5m: rng.gen_range(0..2_000),
+                cache_write_1h: rng.gen_range(0..500),
+                web_search_requests: rng.gen_range(0..3),
+                requests: rng.gen_range(0..3),
+            },
+            service_tier: None,
+            context_window: None,
+            inference_geo: None,
+            session_label: None,
+            session_id: None,
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: json!({"i": i}),
         },
-        external_id: format!("r-{i}"),
-        recorded_at: day0() + Duration::minutes(minutes),
-        bucket_seconds: 0,
         provider: None,
-        model: model.into(),
-        tokens: TokenCounts {
-            input: rng.gen_range(0..50_000),
-            output: rng.gen_range(0..5_000),
-            cache_read: rng.gen_range(0..100_000),
-            cache_write_5m: rng.gen_range(0..2_000),
-            cache_write_1h: rng.gen_range(0..500),
-            web_search_requests: rng.gen_range(0..3),
-            requests: rng.gen_range(0..3),
-        },
-        service_tier: None,
-        context_window: None,
-        inference_geo: None,
-        session_label: None,
         session_type: Some(session_types[pick(rng, session_types.len())]),
-        session_id: None,
         agent: AGENTS[pick(rng, AGENTS.len())].map(String::from),
         project: Some(PROJECTS[pick(rng, PROJECTS.len())].into()),
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost: rng
             .gen_bool(0.2)
             .then(|| rust_decimal::Decimal::new(rng.gen_range(0..10_000_000), 6)),
         estimated_cost: None,
-        raw: json!({"i": i}),
     }
 }
 
@@ -86,7 +88,7 @@ fn expected(
         if filter.is_some_and(|(dim, value)| dim.value_of(&key) != value) {
             continue;
         }
-        let hour = Some(rollup_hour(record.recorded_at));
+        let hour = Some(rollup_hour(record.facts.recorded_at));
         let group = match grouping {
             Grouping::Total => (None, None),
             Grouping::Hour => (hour, None),
@@ -132,7 +134,7 @@ async fn assert_views_follow_the_rule(t: &TestStore, when: &str) {
     );
     let in_range: Vec<UsageRecord> = records
         .into_iter()
-        .filter(|r| r.recorded_at >= start && r.recorded_at < end)
+        .filter(|r| r.facts.recorded_at >= start && r.facts.recorded_at < end)
         .collect();
     let mut groupings = vec![Grouping::Total, Grouping::Hour];
     for dim in Dimension::ALL {

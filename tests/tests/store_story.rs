@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use integration_tests::{both_stores, ledger, TestStore};
 use rust_decimal::Decimal;
 use serde_json::json;
-use shared::domain::usage::{NewUsage, Source, TokenCounts, UsageRecord};
+use shared::domain::usage::{NewUsage, Source, TokenCounts, UsageFacts, UsageRecord};
 use shared::store::{
     Dimension, Filters, Grouping, StoreError, Totals, UsageQuery, WriteMode, WriteStatus,
 };
@@ -19,57 +19,63 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn event(id: &str, model: &str, label: &str, when: &str, input: i64, output: i64) -> NewUsage {
     NewUsage {
-        source: Source::Push,
-        external_id: id.into(),
-        recorded_at: at(when),
-        bucket_seconds: 0,
-        provider: Some("anthropic".into()),
-        model: model.into(),
-        tokens: TokenCounts {
-            input,
-            output,
-            cache_read: 1_000,
-            cache_write_5m: 100,
-            requests: 1,
-            ..Default::default()
+        facts: UsageFacts {
+            source: Source::Push,
+            external_id: id.into(),
+            recorded_at: at(when),
+            bucket_seconds: 0,
+            model: model.into(),
+            tokens: TokenCounts {
+                input,
+                output,
+                cache_read: 1_000,
+                cache_write_5m: 100,
+                requests: 1,
+                ..Default::default()
+            },
+            service_tier: None,
+            context_window: None,
+            inference_geo: None,
+            session_label: Some(label.into()),
+            session_id: None,
+            api_key_id: None,
+            api_key_name: None,
+            workspace_id: None,
+            workspace_name: None,
+            raw: json!({"event_id": id, "model": model, "input": input, "output": output, "label": label}),
         },
-        service_tier: None,
-        context_window: None,
-        inference_geo: None,
-        session_label: Some(label.into()),
+        provider: Some("anthropic".into()),
         session_type: None,
-        session_id: None,
         agent: Some("openclaw".into()),
         project: None,
-        api_key_id: None,
-        api_key_name: None,
-        workspace_id: None,
-        workspace_name: None,
         reported_cost: None,
         estimated_cost: None,
-        raw: json!({"event_id": id, "model": model, "input": input, "output": output, "label": label}),
     }
 }
 
 fn pulled(input: i64) -> NewUsage {
+    let base = event(
+        "unused",
+        "claude-sonnet-4-5-20250929",
+        "",
+        "2026-11-10T13:00:00Z",
+        input,
+        10_000,
+    );
     NewUsage {
-        source: Source::Anthropic,
-        external_id:
-            "2026-11-10T13:00:00Z|claude-sonnet-4-5-20250929|apikey_1|default|standard|0-200k"
-                .into(),
-        bucket_seconds: 3600,
-        api_key_name: Some("kanban-prod".into()),
-        session_label: None,
+        facts: UsageFacts {
+            source: Source::Anthropic,
+            external_id:
+                "2026-11-10T13:00:00Z|claude-sonnet-4-5-20250929|apikey_1|default|standard|0-200k"
+                    .into(),
+            bucket_seconds: 3600,
+            api_key_name: Some("kanban-prod".into()),
+            session_label: None,
+            raw: json!({"uncached_input_tokens": input}),
+            ..base.facts
+        },
         agent: None,
-        raw: json!({"uncached_input_tokens": input}),
-        ..event(
-            "unused",
-            "claude-sonnet-4-5-20250929",
-            "",
-            "2026-11-10T13:00:00Z",
-            input,
-            10_000,
-        )
+        ..base
     }
 }
 
@@ -159,13 +165,13 @@ async fn assert_dims_match_raw(t: &TestStore, start: DateTime<Utc>, end: DateTim
             Dimension::Project => r.project.clone(),
             Dimension::Agent => r.agent.clone().unwrap_or_default(),
             Dimension::SessionType => r.session_type.as_str().to_string(),
-            Dimension::Source => r.source.as_str().to_string(),
+            Dimension::Source => r.facts.source.as_str().to_string(),
         };
         let mut by_value: BTreeMap<String, Totals> = BTreeMap::new();
         let mut by_hour: BTreeMap<(i64, String), Totals> = BTreeMap::new();
         for record in &records {
             *by_value.entry(value(record)).or_default() += Totals::of(record);
-            let hour = shared::store::rollup_hour(record.recorded_at);
+            let hour = shared::store::rollup_hour(record.facts.recorded_at);
             *by_hour.entry((hour, value(record))).or_default() += Totals::of(record);
         }
         let grouped = |rows: Vec<(shared::store::GroupKey, Totals)>| -> BTreeMap<String, Totals> {
@@ -278,7 +284,7 @@ async fn story(t: &TestStore) -> Vec<String> {
 
     // 3. A batch with a new event and a conflicting one stores nothing.
     let mut changed = batch[1].clone();
-    changed.raw = json!({"event_id": "e2", "different": true});
+    changed.facts.raw = json!({"event_id": "e2", "different": true});
     let conflict = ledger
         .ingest(
             vec![
@@ -549,8 +555,8 @@ async fn deferred_rollups_are_counted_at_once_and_folded_exactly_once() {
 
         // A conflict stores nothing and appends nothing.
         let mut changed = new(3);
-        changed.tokens.input += 1;
-        changed.raw = json!({"changed": true});
+        changed.facts.tokens.input += 1;
+        changed.facts.raw = json!({"changed": true});
         let err = t
             .store
             .write_usage_deferred(records(&ledger, vec![new(8), changed]).await)

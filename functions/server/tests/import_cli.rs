@@ -130,7 +130,7 @@ async fn records(store: &TestStore) -> Vec<shared::domain::usage::UsageRecord> {
         ..UsageQuery::default()
     };
     let (mut records, _) = store.store.list_usage(&query).await.unwrap();
-    records.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    records.sort_by(|a, b| a.facts.external_id.cmp(&b.facts.external_id));
     records
 }
 
@@ -219,14 +219,17 @@ async fn every_fixture_gives_the_totals_its_readme_states() {
     .await;
     let record = &records(&store).await[0];
     assert_eq!(
-        (record.model.as_str(), record.provider.as_str()),
+        (record.facts.model.as_str(), record.provider.as_str()),
         ("gpt-5.2", "openai")
     );
     assert_eq!(
-        record.recorded_at.to_rfc3339(),
+        record.facts.recorded_at.to_rfc3339(),
         "2026-01-30T06:18:55.279+00:00"
     );
-    assert_eq!(record.session_label.as_deref(), Some("agent:main:abc"));
+    assert_eq!(
+        record.facts.session_label.as_deref(),
+        Some("agent:main:abc")
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -489,31 +492,43 @@ async fn an_openclaw_root_in_both_eras_is_typed_labelled_and_summed_exactly() {
         let find = |id: &str| {
             records
                 .iter()
-                .find(|r| r.external_id == id)
+                .find(|r| r.facts.external_id == id)
                 .unwrap_or_else(|| panic!("{id}"))
         };
         let main_call = find("openclaw:main:s-main:a1");
-        assert_eq!(main_call.session_label.as_deref(), Some("agent:main:main"));
+        assert_eq!(
+            main_call.facts.session_label.as_deref(),
+            Some("agent:main:main")
+        );
         assert_eq!(
             (
-                main_call.tokens.cache_write_5m,
-                main_call.tokens.cache_write_1h
+                main_call.facts.tokens.cache_write_5m,
+                main_call.facts.tokens.cache_write_1h
             ),
             (40, 10)
         );
         assert_eq!(main_call.cost_source.as_str(), "computed");
         assert_eq!(
-            find("openclaw:main:s-sub:b1").session_label.as_deref(),
+            find("openclaw:main:s-sub:b1")
+                .facts
+                .session_label
+                .as_deref(),
             Some("peakpaws-safety-review")
         );
         assert_eq!(
-            find("openclaw:main:s-old:o1").session_label.as_deref(),
+            find("openclaw:main:s-old:o1")
+                .facts
+                .session_label
+                .as_deref(),
             Some("agent:main:s-old")
         );
-        assert_eq!(find("openclaw:main:s-gone:d1").tokens.input, 13);
+        assert_eq!(find("openclaw:main:s-gone:d1").facts.tokens.input, 13);
         let compressed = find("openclaw:ops:s-ops-sub:ob1");
         assert_eq!(
-            (compressed.tokens.output, compressed.session_type.as_str()),
+            (
+                compressed.facts.tokens.output,
+                compressed.session_type.as_str()
+            ),
             (900, "subagent")
         );
         assert_eq!(compressed.project, "Kanban Board");
@@ -763,14 +778,14 @@ async fn to_sends_the_same_records_to_a_running_tracker() {
             .into_iter()
             .map(|r| {
                 (
-                    r.external_id,
-                    r.tokens,
+                    r.facts.external_id,
+                    r.facts.tokens,
                     r.cost,
                     r.session_type,
-                    r.session_label,
+                    r.facts.session_label,
                     r.agent,
                     r.project,
-                    r.model,
+                    r.facts.model,
                 )
             })
             .collect::<Vec<_>>()

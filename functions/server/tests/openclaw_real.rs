@@ -112,11 +112,11 @@ async fn the_store_the_real_openclaw_writes_is_imported_exactly() {
             );
             let record = records
                 .iter()
-                .find(|r| r.external_id == id)
+                .find(|r| r.facts.external_id == id)
                 .unwrap_or_else(|| panic!("{backend}: no record {id}"));
             let usage = &call["usage"];
             let int = |name: &str| usage[name].as_i64().unwrap();
-            let t = &record.tokens;
+            let t = &record.facts.tokens;
             assert_eq!(
                 (
                     t.input,
@@ -142,19 +142,19 @@ async fn the_store_the_real_openclaw_writes_is_imported_exactly() {
                 "{backend}: type of {turn}"
             );
             assert_eq!(
-                record.session_label.as_deref(),
+                record.facts.session_label.as_deref(),
                 call["session_key"].as_str(),
                 "{backend}: {turn}"
             );
             assert_eq!(record.agent.as_deref(), Some("main"));
-            assert_eq!(record.model, call["model"].as_str().unwrap());
+            assert_eq!(record.facts.model, call["model"].as_str().unwrap());
             assert!(
                 !record.unpriced,
                 "{backend}: {} is in the catalog",
-                record.model
+                record.facts.model
             );
             assert_eq!(
-                record.raw["metadata"]["response_id"], call["response_id"],
+                record.facts.raw["metadata"]["response_id"], call["response_id"],
                 "{backend}: {turn}"
             );
         }

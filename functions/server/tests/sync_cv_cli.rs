@@ -108,10 +108,9 @@ fn report(output: &Output) -> Value {
 
 /// A pushed event labelled for `project`'s mapping rule, with a reported cost.
 fn event(at: DateTime<Utc>, model: &str, project: &str, usd: Decimal) -> NewUsage {
-    NewUsage {
-        session_label: Some(format!("{project}-agent")),
-        ..reported_usage(&format!("{at}-{model}"), at, model, usd)
-    }
+    let mut usage = reported_usage(&format!("{at}-{model}"), at, model, usd);
+    usage.facts.session_label = Some(format!("{project}-agent"));
+    usage
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,6 +201,7 @@ async fn sync_cv_pushes_each_completed_day_once_and_status_shows_the_pushes() {
             .iter()
             .filter(|o| {
                 o.record
+                    .facts
                     .recorded_at
                     .with_timezone(&tz)
                     .date_naive()

@@ -10,7 +10,7 @@ use super::collector::{Chunk, UsageApi};
 use super::paging::{fetch_buckets, list_names, HourlyReport, Names};
 use super::response::{Endpoint, Field, Object, Rfc3339, Sent};
 use super::{CollectError, Provider, ProviderClient};
-use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts};
 
 const USAGE_PATH: &str = "/v1/organizations/usage_report/messages";
 const USAGE: &str = "GET /v1/organizations/usage_report/messages";
@@ -151,28 +151,30 @@ impl AnthropicApi {
             Some(_) => self.workspaces.get(workspace_id.as_deref()),
         };
         Ok(Some(NewUsage {
-            source: Source::Anthropic,
-            external_id,
-            recorded_at: bucket_start,
-            bucket_seconds,
+            facts: UsageFacts {
+                source: Source::Anthropic,
+                external_id,
+                recorded_at: bucket_start,
+                bucket_seconds,
+                model: model.unwrap_or_else(|| "unknown".into()),
+                tokens,
+                service_tier,
+                context_window,
+                inference_geo,
+                session_label: None,
+                session_id: None,
+                api_key_id,
+                api_key_name,
+                workspace_id,
+                workspace_name,
+                raw: bucket.raw(row),
+            },
             provider: Some("anthropic".into()),
-            model: model.unwrap_or_else(|| "unknown".into()),
-            tokens,
-            service_tier,
-            context_window,
-            inference_geo,
-            session_label: None,
             session_type: Some(SessionType::Other),
-            session_id: None,
             agent: None,
             project: None,
-            api_key_id,
-            api_key_name,
-            workspace_id,
-            workspace_name,
             reported_cost: None,
             estimated_cost: None,
-            raw: bucket.raw(row),
         }))
     }
 }
@@ -237,7 +239,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            usage.tokens,
+            usage.facts.tokens,
             TokenCounts {
                 input: 1500,
                 output: 500,
@@ -249,25 +251,25 @@ mod tests {
             }
         );
         assert_eq!(
-            usage.external_id,
+            usage.facts.external_id,
             "2026-11-01T05:00:00Z|claude-opus-4-6|apikey_1|-|batch|0-200k|us"
         );
-        assert_eq!(usage.api_key_name.as_deref(), Some("peakpaws-prod"));
+        assert_eq!(usage.facts.api_key_name.as_deref(), Some("peakpaws-prod"));
         assert_eq!(
-            usage.workspace_name.as_deref(),
+            usage.facts.workspace_name.as_deref(),
             Some(DEFAULT_WORKSPACE_NAME)
         );
-        assert_eq!(usage.bucket_seconds, 3600);
-        assert_eq!(usage.raw["result"], row);
+        assert_eq!(usage.facts.bucket_seconds, 3600);
+        assert_eq!(usage.facts.raw["result"], row);
 
         let console = json!({"output_tokens": 3, "api_key_id": null, "workspace_id": "wrkspc_9", "model": "claude-haiku-4-5"});
         let usage = api()
             .record(start, 3600, &bucket, &Sent::of(&console))
             .unwrap()
             .unwrap();
-        assert_eq!(usage.api_key_name.as_deref(), Some(CONSOLE_KEY_NAME));
+        assert_eq!(usage.facts.api_key_name.as_deref(), Some(CONSOLE_KEY_NAME));
         assert_eq!(
-            usage.workspace_name, None,
+            usage.facts.workspace_name, None,
             "an unlisted workspace has no name"
         );
 

@@ -10,7 +10,7 @@ use super::collector::{Chunk, UsageApi};
 use super::paging::{fetch_buckets, list_names, HourlyReport, Names};
 use super::response::{Endpoint, Field, Sent, UnixSeconds};
 use super::{CollectError, Provider, ProviderClient};
-use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts};
+use crate::domain::usage::{NewUsage, SessionType, Source, TokenCounts, UsageFacts};
 
 const USAGE_PATH: &str = "/v1/organization/usage/completions";
 const USAGE: &str = "GET /v1/organization/usage/completions";
@@ -119,29 +119,31 @@ impl OpenaiApi {
         .map(|part| part.unwrap_or_else(|| "-".into()))
         .join("|");
         Ok(Some(NewUsage {
-            source: Source::Openai,
-            external_id,
-            recorded_at: bucket_start,
-            bucket_seconds,
+            facts: UsageFacts {
+                source: Source::Openai,
+                external_id,
+                recorded_at: bucket_start,
+                bucket_seconds,
+                model: model.unwrap_or_else(|| "unknown".into()),
+                tokens,
+                service_tier,
+                context_window: None,
+                inference_geo: None,
+                session_label: None,
+                session_id: None,
+                api_key_name: self.keys.get(api_key_id.as_deref()),
+                api_key_id,
+                // An OpenAI project plays the part of a workspace: its name feeds the rules.
+                workspace_name: self.projects.get(project_id.as_deref()),
+                workspace_id: project_id,
+                raw: bucket.raw(row),
+            },
             provider: Some("openai".into()),
-            model: model.unwrap_or_else(|| "unknown".into()),
-            tokens,
-            service_tier,
-            context_window: None,
-            inference_geo: None,
-            session_label: None,
             session_type: Some(SessionType::Other),
-            session_id: None,
             agent: None,
             project: None,
-            api_key_name: self.keys.get(api_key_id.as_deref()),
-            api_key_id,
-            // An OpenAI project plays the part of a workspace: its name feeds the rules.
-            workspace_name: self.projects.get(project_id.as_deref()),
-            workspace_id: project_id,
             reported_cost: None,
             estimated_cost: None,
-            raw: bucket.raw(row),
         }))
     }
 }
@@ -215,14 +217,14 @@ mod tests {
             .record(start, 3600, &bucket, &Sent::of(&row))
             .unwrap()
             .unwrap();
-        assert_eq!(usage.tokens.input, 6_000);
-        assert_eq!(usage.tokens.cache_read, 4_000);
-        assert_eq!(usage.tokens.requests, 12);
-        assert_eq!(usage.service_tier.as_deref(), Some("batch"));
-        assert_eq!(usage.workspace_name.as_deref(), Some("kanban-board"));
-        assert_eq!(usage.api_key_name.as_deref(), Some("ci-bot"));
+        assert_eq!(usage.facts.tokens.input, 6_000);
+        assert_eq!(usage.facts.tokens.cache_read, 4_000);
+        assert_eq!(usage.facts.tokens.requests, 12);
+        assert_eq!(usage.facts.service_tier.as_deref(), Some("batch"));
+        assert_eq!(usage.facts.workspace_name.as_deref(), Some("kanban-board"));
+        assert_eq!(usage.facts.api_key_name.as_deref(), Some("ci-bot"));
         assert_eq!(
-            usage.external_id,
+            usage.facts.external_id,
             "1730419200|gpt-4o-mini-2024-07-18|proj_1|key_1|true|default"
         );
 

@@ -112,70 +112,65 @@ pub struct PricingInput<'a> {
     pub inference_geo: Option<&'a str>,
 }
 
-/// A record as it arrives (pushed event or pulled bucket-group), before pricing and attribution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewUsage {
+/// What the source said about one call or hourly bucket-group, kept as given: the
+/// part of a record that pricing and attribution read but never change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageFacts {
     pub source: Source,
     pub external_id: String,
     pub recorded_at: DateTime<Utc>,
     /// 0 for single events, 3600 for hourly buckets.
     pub bucket_seconds: i32,
-    /// `None`: the catalog's provider of the model, else one inferred from its name.
-    pub provider: Option<String>,
     pub model: String,
     pub tokens: TokenCounts,
     pub service_tier: Option<String>,
     pub context_window: Option<String>,
     pub inference_geo: Option<String>,
     pub session_label: Option<String>,
-    /// Given by the event; `None` = infer.
-    pub session_type: Option<SessionType>,
     pub session_id: Option<String>,
-    pub agent: Option<String>,
-    /// An explicit project beats every rule.
-    pub project: Option<String>,
     pub api_key_id: Option<String>,
     pub api_key_name: Option<String>,
     pub workspace_id: Option<String>,
     pub workspace_name: Option<String>,
+    /// The original JSON, for audit, idempotency comparison and re-pricing.
+    pub raw: serde_json::Value,
+}
+
+/// A record as it arrives (pushed event or pulled bucket-group), before pricing and
+/// attribution: the facts, and what the source said about attribution and cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUsage {
+    pub facts: UsageFacts,
+    /// `None`: the catalog's provider of the model, else one inferred from its name.
+    pub provider: Option<String>,
+    /// Given by the event; `None` = infer.
+    pub session_type: Option<SessionType>,
+    pub agent: Option<String>,
+    /// An explicit project beats every rule.
+    pub project: Option<String>,
     /// A cost the client reported; when present it is the figure totals use.
     pub reported_cost: Option<Decimal>,
     /// An agent's own estimate of the cost (imported transcripts): the figure only
     /// when the catalog has no price for the model.
     pub estimated_cost: Option<Decimal>,
-    /// The original JSON, for audit, idempotency comparison and re-pricing.
-    pub raw: serde_json::Value,
 }
 
-/// A fully resolved record: priced and attributed, ready to store.
+/// A fully resolved record: the facts, priced and attributed, ready to store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UsageRecord {
     /// Store id; 0 before the record is stored.
     pub id: i64,
-    pub source: Source,
-    pub external_id: String,
-    pub recorded_at: DateTime<Utc>,
-    pub bucket_seconds: i32,
+    #[serde(flatten)]
+    pub facts: UsageFacts,
     pub provider: String,
-    pub model: String,
     /// The catalog's canonical id for `model` (aliases, dated ids and provider
     /// spellings merged), or `model` itself when unpriced; what reports group by.
     /// Fixed when the record is written, so later catalog changes cannot move rollups.
     pub model_key: String,
-    pub tokens: TokenCounts,
-    pub service_tier: Option<String>,
-    pub context_window: Option<String>,
-    pub inference_geo: Option<String>,
-    pub session_label: Option<String>,
     pub session_type: SessionType,
-    pub session_id: Option<String>,
     pub agent: Option<String>,
     pub project: String,
     pub project_source: ProjectSource,
-    pub api_key_id: Option<String>,
-    pub api_key_name: Option<String>,
-    pub workspace_id: Option<String>,
-    pub workspace_name: Option<String>,
     /// The figure totals use: reported when given, else computed, else 0.
     pub cost: Pico,
     pub cost_source: CostSource,
@@ -184,7 +179,6 @@ pub struct UsageRecord {
     /// `model-id@effective-from` of the price entry used.
     pub price_ref: Option<String>,
     pub unpriced: bool,
-    pub raw: serde_json::Value,
 }
 
 /// The provider a model's name points to, for models the catalog does not know.

@@ -338,16 +338,17 @@ fn opt(value: &Option<String>) -> String {
 
 /// One raw record, exact: costs with all their decimals, instants in RFC 3339 UTC.
 fn record_row(csv: &mut Csv, r: &UsageRecord) {
-    let t = &r.tokens;
+    let t = &r.facts.tokens;
     csv.row([
         r.id.to_string(),
-        r.external_id.clone(),
-        r.source.as_str().to_string(),
-        r.recorded_at
+        r.facts.external_id.clone(),
+        r.facts.source.as_str().to_string(),
+        r.facts
+            .recorded_at
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        r.bucket_seconds.to_string(),
+        r.facts.bucket_seconds.to_string(),
         r.provider.clone(),
-        r.model.clone(),
+        r.facts.model.clone(),
         t.input.to_string(),
         t.output.to_string(),
         t.cache_read.to_string(),
@@ -355,17 +356,17 @@ fn record_row(csv: &mut Csv, r: &UsageRecord) {
         t.cache_write_1h.to_string(),
         t.web_search_requests.to_string(),
         t.requests.to_string(),
-        opt(&r.service_tier),
-        opt(&r.context_window),
-        opt(&r.inference_geo),
-        opt(&r.session_label),
+        opt(&r.facts.service_tier),
+        opt(&r.facts.context_window),
+        opt(&r.facts.inference_geo),
+        opt(&r.facts.session_label),
         r.session_type.as_str().to_string(),
-        opt(&r.session_id),
+        opt(&r.facts.session_id),
         opt(&r.agent),
         r.project.clone(),
         r.project_source.as_str().to_string(),
-        opt(&r.api_key_name),
-        opt(&r.workspace_name),
+        opt(&r.facts.api_key_name),
+        opt(&r.facts.workspace_name),
         r.cost.usd().to_string(),
         r.cost_source.as_str().to_string(),
         r.computed_cost
@@ -374,7 +375,8 @@ fn record_row(csv: &mut Csv, r: &UsageRecord) {
         opt(&r.price_ref),
         r.unpriced.to_string(),
         r.model_key.clone(),
-        r.raw
+        r.facts
+            .raw
             .get("metadata")
             .map(|m| m.to_string())
             .unwrap_or_default(),
@@ -423,7 +425,7 @@ pub fn records(
         }
         state.done = true;
         if let (true, Some(last)) = (page.len() as i64 >= state.query.limit, page.last()) {
-            let cursor = (last.recorded_at, last.id);
+            let cursor = (last.facts.recorded_at, last.id);
             match state.store.usage_page(&state.query, Some(cursor)).await {
                 Ok(next) => {
                     state.done = next.is_empty();

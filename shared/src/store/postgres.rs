@@ -100,7 +100,7 @@ impl Pg {
         let mut keys = HashSet::with_capacity(records.len());
         if !records
             .iter()
-            .all(|r| keys.insert((r.source.as_str(), r.external_id.as_str())))
+            .all(|r| keys.insert((r.facts.source.as_str(), r.facts.external_id.as_str())))
         {
             return Ok(false);
         }
@@ -145,8 +145,8 @@ impl Pg {
             .collect();
         for record in records.iter_mut() {
             let key = (
-                record.source.as_str().to_string(),
-                record.external_id.clone(),
+                record.facts.source.as_str().to_string(),
+                record.facts.external_id.clone(),
             );
             record.id = ids
                 .remove(&key)

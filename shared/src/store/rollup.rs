@@ -31,7 +31,7 @@ pub struct Totals {
 impl Totals {
     /// One record's contribution.
     pub fn of(record: &UsageRecord) -> Totals {
-        let t = &record.tokens;
+        let t = &record.facts.tokens;
         Totals {
             records: 1,
             requests: t.requests.into(),
@@ -134,13 +134,13 @@ pub struct RollupKey {
 impl RollupKey {
     pub fn of(record: &UsageRecord) -> RollupKey {
         RollupKey {
-            hour_start: hour_start(record.recorded_at),
+            hour_start: hour_start(record.facts.recorded_at),
             provider: record.provider.clone(),
             model: record.model_key.clone(),
             project: record.project.clone(),
             agent: record.agent.clone().unwrap_or_default(),
             session_type: record.session_type,
-            source: record.source,
+            source: record.facts.source,
         }
     }
 }

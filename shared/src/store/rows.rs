@@ -11,7 +11,7 @@ use super::schema::{join, SUM_BINDS};
 use super::{CollectionRun, CvPush, CvPushStatus, ImportRun, RunStatus, StoreError, Trigger};
 use crate::domain::money::Pico;
 use crate::domain::usage::{
-    CostSource, ProjectSource, SessionType, Source, TokenCounts, UsageRecord,
+    CostSource, ProjectSource, SessionType, Source, TokenCounts, UsageFacts, UsageRecord,
 };
 
 fn corrupt(what: &str) -> StoreError {
@@ -66,45 +66,47 @@ impl TryFrom<RecordRow> for UsageRecord {
 
     fn try_from(row: RecordRow) -> Result<Self, StoreError> {
         Ok(UsageRecord {
-            id: row.id,
-            source: Source::parse(&row.source).ok_or_else(|| corrupt("source"))?,
-            external_id: row.external_id,
-            recorded_at: at_ms(row.recorded_at_ms, "recorded_at_ms")?,
-            bucket_seconds: row.bucket_seconds,
-            provider: row.provider,
-            model: row.model,
-            model_key: row.model_key,
-            tokens: TokenCounts {
-                input: row.input_tokens,
-                output: row.output_tokens,
-                cache_read: row.cache_read_tokens,
-                cache_write_5m: row.cache_write_5m_tokens,
-                cache_write_1h: row.cache_write_1h_tokens,
-                web_search_requests: row.web_search_requests,
-                requests: row.request_count,
+            facts: UsageFacts {
+                source: Source::parse(&row.source).ok_or_else(|| corrupt("source"))?,
+                external_id: row.external_id,
+                recorded_at: at_ms(row.recorded_at_ms, "recorded_at_ms")?,
+                bucket_seconds: row.bucket_seconds,
+                model: row.model,
+                tokens: TokenCounts {
+                    input: row.input_tokens,
+                    output: row.output_tokens,
+                    cache_read: row.cache_read_tokens,
+                    cache_write_5m: row.cache_write_5m_tokens,
+                    cache_write_1h: row.cache_write_1h_tokens,
+                    web_search_requests: row.web_search_requests,
+                    requests: row.request_count,
+                },
+                service_tier: row.service_tier,
+                context_window: row.context_window,
+                inference_geo: row.inference_geo,
+                session_label: row.session_label,
+                session_id: row.session_id,
+                api_key_id: row.api_key_id,
+                api_key_name: row.api_key_name,
+                workspace_id: row.workspace_id,
+                workspace_name: row.workspace_name,
+                raw: serde_json::from_str(&row.raw).map_err(|_| corrupt("raw"))?,
             },
-            service_tier: row.service_tier,
-            context_window: row.context_window,
-            inference_geo: row.inference_geo,
-            session_label: row.session_label,
+            id: row.id,
+            provider: row.provider,
+            model_key: row.model_key,
             session_type: SessionType::parse(&row.session_type)
                 .ok_or_else(|| corrupt("session_type"))?,
-            session_id: row.session_id,
             agent: row.agent,
             project: row.project,
             project_source: ProjectSource::parse(&row.project_source)
                 .ok_or_else(|| corrupt("project_source"))?,
-            api_key_id: row.api_key_id,
-            api_key_name: row.api_key_name,
-            workspace_id: row.workspace_id,
-            workspace_name: row.workspace_name,
             cost: Pico(row.cost_pico.into()),
             cost_source: CostSource::parse(&row.cost_source)
                 .ok_or_else(|| corrupt("cost_source"))?,
             computed_cost: row.computed_cost_pico.map(|c| Pico(c.into())),
             price_ref: row.price_ref,
             unpriced: row.unpriced,
-            raw: serde_json::from_str(&row.raw).map_err(|_| corrupt("raw"))?,
         })
     }
 }

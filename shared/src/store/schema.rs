@@ -34,52 +34,58 @@ const fn col(
 /// database; `hour_start` is derived from `recorded_at` and never read back; the
 /// time of the write (`created_at_ms`, `updated_at_ms`) is bound after these.
 pub(crate) static RECORD: [Column; 34] = [
-    col("source", "text", |r| Value::Text(r.source.as_str())),
-    col("external_id", "text", |r| Value::Text(&r.external_id)),
+    col("source", "text", |r| Value::Text(r.facts.source.as_str())),
+    col("external_id", "text", |r| Value::Text(&r.facts.external_id)),
     col("recorded_at_ms", "int8", |r| {
-        Value::BigInt(r.recorded_at.timestamp_millis())
+        Value::BigInt(r.facts.recorded_at.timestamp_millis())
     }),
     col("hour_start", "int8", |r| {
-        Value::BigInt(hour_start(r.recorded_at))
+        Value::BigInt(hour_start(r.facts.recorded_at))
     }),
-    col("bucket_seconds", "int4", |r| Value::Int(r.bucket_seconds)),
+    col("bucket_seconds", "int4", |r| {
+        Value::Int(r.facts.bucket_seconds)
+    }),
     col("provider", "text", |r| Value::Text(&r.provider)),
-    col("model", "text", |r| Value::Text(&r.model)),
+    col("model", "text", |r| Value::Text(&r.facts.model)),
     col("model_key", "text", |r| Value::Text(&r.model_key)),
-    col("input_tokens", "int8", |r| Value::BigInt(r.tokens.input)),
-    col("output_tokens", "int8", |r| Value::BigInt(r.tokens.output)),
+    col("input_tokens", "int8", |r| {
+        Value::BigInt(r.facts.tokens.input)
+    }),
+    col("output_tokens", "int8", |r| {
+        Value::BigInt(r.facts.tokens.output)
+    }),
     col("cache_read_tokens", "int8", |r| {
-        Value::BigInt(r.tokens.cache_read)
+        Value::BigInt(r.facts.tokens.cache_read)
     }),
     col("cache_write_5m_tokens", "int8", |r| {
-        Value::BigInt(r.tokens.cache_write_5m)
+        Value::BigInt(r.facts.tokens.cache_write_5m)
     }),
     col("cache_write_1h_tokens", "int8", |r| {
-        Value::BigInt(r.tokens.cache_write_1h)
+        Value::BigInt(r.facts.tokens.cache_write_1h)
     }),
     col("web_search_requests", "int8", |r| {
-        Value::BigInt(r.tokens.web_search_requests)
+        Value::BigInt(r.facts.tokens.web_search_requests)
     }),
     col("request_count", "int8", |r| {
-        Value::BigInt(r.tokens.requests)
+        Value::BigInt(r.facts.tokens.requests)
     }),
     col("service_tier", "text", |r| {
-        Value::OptText(r.service_tier.as_deref())
+        Value::OptText(r.facts.service_tier.as_deref())
     }),
     col("context_window", "text", |r| {
-        Value::OptText(r.context_window.as_deref())
+        Value::OptText(r.facts.context_window.as_deref())
     }),
     col("inference_geo", "text", |r| {
-        Value::OptText(r.inference_geo.as_deref())
+        Value::OptText(r.facts.inference_geo.as_deref())
     }),
     col("session_label", "text", |r| {
-        Value::OptText(r.session_label.as_deref())
+        Value::OptText(r.facts.session_label.as_deref())
     }),
     col("session_type", "text", |r| {
         Value::Text(r.session_type.as_str())
     }),
     col("session_id", "text", |r| {
-        Value::OptText(r.session_id.as_deref())
+        Value::OptText(r.facts.session_id.as_deref())
     }),
     col("agent", "text", |r| Value::OptText(r.agent.as_deref())),
     col("project", "text", |r| Value::Text(&r.project)),
@@ -87,16 +93,16 @@ pub(crate) static RECORD: [Column; 34] = [
         Value::Text(r.project_source.as_str())
     }),
     col("api_key_id", "text", |r| {
-        Value::OptText(r.api_key_id.as_deref())
+        Value::OptText(r.facts.api_key_id.as_deref())
     }),
     col("api_key_name", "text", |r| {
-        Value::OptText(r.api_key_name.as_deref())
+        Value::OptText(r.facts.api_key_name.as_deref())
     }),
     col("workspace_id", "text", |r| {
-        Value::OptText(r.workspace_id.as_deref())
+        Value::OptText(r.facts.workspace_id.as_deref())
     }),
     col("workspace_name", "text", |r| {
-        Value::OptText(r.workspace_name.as_deref())
+        Value::OptText(r.facts.workspace_name.as_deref())
     }),
     // A record's cost fits in 64 bits: the ledger refuses any other (checked again
     // by every write, see `write::check_representable`).
@@ -113,7 +119,7 @@ pub(crate) static RECORD: [Column; 34] = [
         Value::OptText(r.price_ref.as_deref())
     }),
     col("unpriced", "bool", |r| Value::Bool(r.unpriced)),
-    col("raw", "text", |r| Value::Owned(r.raw.to_string())),
+    col("raw", "text", |r| Value::Owned(r.facts.raw.to_string())),
 ];
 
 /// Binds per stored record: its columns and the time of the write twice.
@@ -440,7 +446,7 @@ pub(crate) fn join(low: i64, high: i64) -> i128 {
 
 /// What decides which of two versions of one imported call is kept: every token.
 pub(crate) fn import_weight(record: &UsageRecord) -> i64 {
-    let t = &record.tokens;
+    let t = &record.facts.tokens;
     t.input + t.output + t.cache_read + t.cache_write_5m + t.cache_write_1h
 }
 

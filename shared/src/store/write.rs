@@ -26,7 +26,10 @@ pub(crate) fn check_representable(records: &[UsageRecord]) -> Result<(), StoreEr
             return Err(StoreError::TooLarge(vec![crate::ingest::FieldError {
                 index: Some(index),
                 field: "cost".into(),
-                message: format!("is more than one record can hold ({})", record.external_id),
+                message: format!(
+                    "is more than one record can hold ({})",
+                    record.facts.external_id
+                ),
             }]));
         }
     }
@@ -91,8 +94,8 @@ pub(crate) async fn write_records(
             .collect();
         for (offset, record) in chunk.iter_mut().enumerate() {
             let key = (
-                record.source.as_str().to_string(),
-                std::mem::take(&mut record.external_id),
+                record.facts.source.as_str().to_string(),
+                std::mem::take(&mut record.facts.external_id),
             );
             // The first row of a key in VALUES order is the one inserted.
             if let Some(id) = ids.remove(&key) {
@@ -100,7 +103,7 @@ pub(crate) async fn write_records(
                 deltas.add_record(record);
                 statuses[chunk_index * rows_per_insert + offset] = Some(WriteStatus::Created);
             }
-            record.external_id = key.1;
+            record.facts.external_id = key.1;
         }
     }
 
@@ -112,35 +115,38 @@ pub(crate) async fn write_records(
     let mut by_source: HashMap<&'static str, Vec<&str>> = HashMap::new();
     for &i in &pending {
         by_source
-            .entry(records[i].source.as_str())
+            .entry(records[i].facts.source.as_str())
             .or_default()
-            .push(records[i].external_id.as_str());
+            .push(records[i].facts.external_id.as_str());
     }
     for (source, keys) in by_source {
         for chunk in keys.chunks(db.rows_per_statement()) {
             for row in db.stored_by_keys(&mut exec, source, chunk).await? {
                 let existing = UsageRecord::try_from(row)?;
-                stored.insert((source.to_string(), existing.external_id.clone()), existing);
+                stored.insert(
+                    (source.to_string(), existing.facts.external_id.clone()),
+                    existing,
+                );
             }
         }
     }
     for index in pending {
         let record = &mut records[index];
         let key = (
-            record.source.as_str().to_string(),
-            record.external_id.clone(),
+            record.facts.source.as_str().to_string(),
+            record.facts.external_id.clone(),
         );
         let existing = stored.get(&key).cloned().ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "record {} vanished during the write",
-                record.external_id
+                record.facts.external_id
             ))
         })?;
         // An imported call seen again keeps the version with more tokens.
-        let keep_larger = mode == WriteMode::InsertOnly && record.source == Source::Import;
+        let keep_larger = mode == WriteMode::InsertOnly && record.facts.source == Source::Import;
         let unchanged = match mode {
             _ if keep_larger => schema::import_weight(&existing) >= schema::import_weight(record),
-            WriteMode::InsertOnly => existing.raw == record.raw,
+            WriteMode::InsertOnly => existing.facts.raw == record.facts.raw,
             WriteMode::Upsert => schema::same_content(&existing, record),
         };
         if unchanged {
@@ -149,7 +155,7 @@ pub(crate) async fn write_records(
         } else if mode == WriteMode::InsertOnly && !keep_larger {
             return Err(StoreError::Conflict {
                 index,
-                external_id: record.external_id.clone(),
+                external_id: record.facts.external_id.clone(),
             });
         } else {
             record.id = existing.id;

@@ -368,3 +368,37 @@ async fn the_migration_to_wide_sums_carries_the_rollups_over_exactly() {
         assert_eq!(rows[0].1.cost.usd(), d("10000000"), "{backend} folded");
     }
 }
+
+#[tokio::test]
+async fn unpriced_request_counts_beyond_32_bits_are_counted_whole() {
+    for t in both_stores().await {
+        let ledger = ledger(&t.store);
+        let rules = ledger.rules().await.unwrap();
+        // Two buckets of an unknown model, 3 billion requests each: 6 × 10⁹ unpriced
+        // requests in one rollup cell, more than the low limb holds.
+        for id in ["bucket-1", "bucket-2"] {
+            let mut event = tokens_event(id, "2026-11-10T09:00:00Z", 10, 0);
+            event.facts.model = "acme-unpriced-x".into();
+            event.facts.tokens.requests = 3_000_000_000;
+            let record = ledger.resolve(event, &rules);
+            assert!(record.unpriced);
+            t.store
+                .write_usage(vec![record], shared::store::WriteMode::InsertOnly)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            t.store.unpriced_models().await.unwrap(),
+            [("acme-unpriced-x".to_string(), 6_000_000_000)],
+            "{}",
+            t.backend
+        );
+        let app = app(&t.store, "UTC");
+        let status = report(&app, "/admin/status").await;
+        assert_eq!(
+            status["unpriced_models"][0]["unpriced_requests"], 6_000_000_000_i64,
+            "{}",
+            t.backend
+        );
+    }
+}

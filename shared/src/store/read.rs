@@ -10,7 +10,7 @@ use super::backend::Backend;
 use super::db::{Sql, Value};
 use super::rollup::{Filters, GroupKey, Grouping, Totals};
 use super::rows::{self, GroupRow, RecordRow, SumsRow};
-use super::schema::{RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS, SUM_COLUMNS};
+use super::schema::{join, RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS, SUM_COLUMNS};
 use super::{StoreError, UsageQuery};
 use crate::domain::usage::UsageRecord;
 
@@ -295,13 +295,20 @@ pub(crate) async fn raw_totals(
     Ok(row.into())
 }
 
-/// Models with unpriced requests, and how many.
+/// Models with unpriced requests, and how many (both limbs; beyond 2⁶³ it saturates).
 pub(crate) async fn unpriced_models(db: &Backend) -> Result<Vec<(String, i64)>, StoreError> {
     let sql = Sql::new(
-        "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT) FROM usage_rollups_live \
-         GROUP BY model HAVING SUM(unpriced_requests) > 0 ORDER BY model",
+        "SELECT model, CAST(SUM(unpriced_requests) AS BIGINT), \
+         CAST(SUM(unpriced_requests_hi) AS BIGINT) FROM usage_rollups_live \
+         GROUP BY model ORDER BY model",
     );
-    db.conn().await?.exec().fetch_all(sql).await
+    let rows: Vec<(String, i64, i64)> = db.conn().await?.exec().fetch_all(sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(model, low, high)| (model, join(low, high)))
+        .filter(|(_, requests)| *requests > 0)
+        .map(|(model, requests)| (model, i64::try_from(requests).unwrap_or(i64::MAX)))
+        .collect())
 }
 
 /// How many rollup deltas are waiting to be folded.

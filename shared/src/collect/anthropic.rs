@@ -79,16 +79,19 @@ struct ServerToolUse {
 /// workspaces once [`UsageApi::load_names`] has listed them.
 pub(crate) struct AnthropicApi {
     client: ProviderClient,
+    /// API key names by id; a row without a key is Console usage.
     keys: Names,
+    /// Workspace names by id; a row without one is the default workspace.
     workspaces: Names,
 }
 
 impl AnthropicApi {
     pub fn new(client: ProviderClient) -> Self {
+        let (keys, workspaces) = Default::default();
         AnthropicApi {
             client,
-            keys: Names::default(),
-            workspaces: Names::default(),
+            keys,
+            workspaces,
         }
     }
 

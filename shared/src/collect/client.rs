@@ -55,6 +55,7 @@ impl ProviderClient {
 
     /// GETs `path` (e.g. `/v1/organizations/usage_report/messages`) with `query`,
     /// retrying what a retry can fix. `endpoint` names the call in errors.
+    #[tracing::instrument(level = "debug", skip_all, fields(endpoint = endpoint), err(level = "debug"))]
     pub async fn get(
         &self,
         endpoint: &'static str,

@@ -121,6 +121,7 @@ impl VaultClient {
     }
 
     /// POSTs a memory (JSON bytes), retrying what a retry can fix.
+    #[tracing::instrument(level = "debug", skip_all, fields(bytes = body.len()), err(level = "debug"))]
     pub async fn post_memory(&self, body: &[u8]) -> Result<PushReceipt, PushError> {
         let url = self.access.endpoint();
         let retrying = |attempt: u32, wait: std::time::Duration, failure: &Failure| {

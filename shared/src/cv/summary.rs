@@ -222,6 +222,7 @@ fn cost_map(rows: &[(String, Pico)], max_keys: usize) -> CostMap {
 }
 
 /// Reads one local day's costs from the rollups: by model family, project and session type.
+#[tracing::instrument(level = "debug", skip_all, fields(%date, tz = tz.name()), err(level = "debug"))]
 pub async fn day_costs(
     store: &dyn Store,
     catalog: &PriceCatalog,

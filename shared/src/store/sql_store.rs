@@ -121,10 +121,12 @@ impl Store for SqlStore {
         read::raw_totals(&self.db, start, end).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn unpriced_models(&self) -> Result<Vec<(String, i64)>, StoreError> {
         read::unpriced_models(&self.db).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn list_rules(&self) -> Result<Vec<ProjectRule>, StoreError> {
         logs::list_rules(&self.db).await
     }
@@ -163,6 +165,7 @@ impl Store for SqlStore {
         edit::retag(&self.db, changes).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn records_between(
         &self,
         start: DateTime<Utc>,
@@ -193,6 +196,7 @@ impl Store for SqlStore {
         logs::save_run(&self.db, run).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn recent_runs(
         &self,
         provider: Option<&str>,
@@ -201,6 +205,7 @@ impl Store for SqlStore {
         logs::recent_runs(&self.db, provider, limit).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn watermark(&self, provider: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         logs::watermark(&self.db, provider).await
     }
@@ -220,6 +225,7 @@ impl Store for SqlStore {
         logs::save_cv_push(&self.db, push).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError> {
         logs::cv_pushes(&self.db, query, limit).await
     }
@@ -244,6 +250,7 @@ impl Store for SqlStore {
         write::write_records(&self.db, records, WriteMode::InsertOnly, extras).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn message_claims(
         &self,
         importer: &str,
@@ -252,6 +259,7 @@ impl Store for SqlStore {
         logs::message_claims(&self.db, importer, session_id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn import_cursors(&self, importer: &str) -> Result<Vec<ImportCursor>, StoreError> {
         logs::import_cursors(&self.db, importer).await
     }
@@ -266,6 +274,7 @@ impl Store for SqlStore {
         logs::save_import_run(&self.db, run).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn latest_import_runs(&self) -> Result<Vec<ImportRun>, StoreError> {
         logs::latest_import_runs(&self.db).await
     }

@@ -11,8 +11,9 @@ use integration_tests::fake_vault::{FakeVault, VAULT_KEY};
 use integration_tests::{app, dec, get, ledger, reported_usage};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
-use shared::domain::timeframe::{local_day_start, parse_tz, today};
+use shared::domain::timeframe::{local_day_start, today};
 use shared::domain::usage::NewUsage;
+use shared::http::query::parse_tz;
 use shared::store::WriteMode;
 
 const TZ: &str = "Europe/Berlin";

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::openapi::ErrorBody;
+use super::query::parse_optional_time;
 use super::schemas::{
     ProviderStatus, Providers, Repriced, Rule, RuleChange, RuleDeleted, RuleList, RunReport,
     Status, UnpricedUsage, VaultStatus,
@@ -184,10 +185,12 @@ pub async fn reprice(
         ));
     };
     let tz = match body.tz.as_deref() {
-        Some(name) => crate::domain::timeframe::parse_tz(name)?,
+        Some(name) => super::query::parse_tz(name)?,
         None => state.config.report_timezone,
     };
-    let range = resolve_range(Some(start), Some(end), tz, Utc::now(), 30)?;
+    let start = parse_optional_time("start", Some(start))?;
+    let end = parse_optional_time("end", Some(end))?;
+    let range = resolve_range(start, end, tz, Utc::now(), 30)?;
     let report = state.ledger.reprice(range.start, range.end).await?;
     Ok(Json(Repriced {
         start: range.start_label,

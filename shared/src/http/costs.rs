@@ -11,7 +11,7 @@ use super::query::{
     RangeQuery, Report, SummaryQuery,
 };
 use super::{ApiError, AppState};
-use crate::domain::timeframe::{last_days, resolve_day};
+use crate::domain::timeframe::{last_days, resolve_day, TimeParam};
 use crate::reports::{self, Breakdown, DailyReport, RangeReport, Scope, SummaryReport};
 use crate::store::Dimension;
 
@@ -35,7 +35,7 @@ pub async fn daily(
     Report(q, format, filters): Report<DayQuery>,
 ) -> Result<Response, ApiError> {
     let tz = query::tz(&q.tz, &state)?;
-    let range = resolve_day(q.date.as_deref(), tz, Utc::now())?;
+    let range = resolve_day(query::day(&q.date)?, tz, Utc::now())?;
     let scope = Scope { range, filters };
     let report = reports::daily(state.store(), &scope).await?;
     Ok(match format {
@@ -216,8 +216,8 @@ pub async fn daily_summary(
 ) -> Result<Response, ApiError> {
     let tz = query::tz(&q.tz, &state)?;
     let now = Utc::now();
-    let yesterday = (crate::domain::timeframe::today(tz, now) - chrono::Days::new(1)).to_string();
-    let date = q.date.as_deref().unwrap_or(&yesterday);
+    let yesterday = crate::domain::timeframe::today(tz, now) - chrono::Days::new(1);
+    let date = query::day(&q.date)?.unwrap_or(TimeParam::Date(yesterday));
     let day = resolve_day(Some(date), tz, now)?;
     let date = day
         .start_label

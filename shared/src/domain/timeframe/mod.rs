@@ -1,5 +1,6 @@
-//! Reporting time frames: turns the `date`, `start`, `end`, `tz` and `group_by` query values into
-//! UTC ranges and buckets on whole UTC hours.
+//! Reporting time frames: turns days, instants and a time zone into UTC ranges and buckets on
+//! whole UTC hours. Reading them from text (query values, bodies) is the caller's
+//! (`http::query::values`).
 //!
 //! Costs are kept in rollups per UTC hour, so a report sums whole UTC hours. Local days, ISO weeks
 //! (starting Monday) and months are cut in an IANA time zone; that is exact as long as the zone's
@@ -21,15 +22,12 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 /// Seconds in an hour.
 const HOUR_SECS: i64 = 3600;
 
-/// The forms accepted for `date`, `start` and `end`, quoted in error messages.
-const ACCEPTED_FORMS: &str = "expected a date YYYY-MM-DD or an RFC 3339 instant with an offset, \
-                              such as 2026-11-01 or 2026-11-01T05:00:00Z";
-
 /// The longest part of a rejected value echoed back in an error message.
 const MAX_ECHO_CHARS: usize = 64;
 
-/// A rejected time parameter: `param` is the query parameter at fault (`"start"`, `"end"`,
-/// `"date"`, `"tz"` or `"group_by"`), `message` says what is wrong and what is accepted.
+/// A rejected time frame: `param` names what is at fault (`"start"`, `"end"`, `"date"`, `"tz"`,
+/// or `"group_by"` for a value that is not a granularity), `message` says what is wrong and what
+/// is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{param}: {message}")]
 pub struct TimeError {
@@ -65,25 +63,6 @@ impl Granularity {
     pub const ALL: &'static [Granularity] =
         &[Granularity::Day, Granularity::Week, Granularity::Month];
 
-    /// Parses `day`, `week` or `month` (ASCII case-insensitive, surrounding spaces ignored);
-    /// errors name `param`.
-    pub fn parse(param: &str, value: &str) -> Result<Self, TimeError> {
-        let v = value.trim();
-        Granularity::ALL
-            .iter()
-            .copied()
-            .find(|g| v.eq_ignore_ascii_case(g.as_str()))
-            .ok_or_else(|| {
-                TimeError::new(
-                    param,
-                    format!(
-                        "invalid value {}; expected one of day, week, month",
-                        echo(v)
-                    ),
-                )
-            })
-    }
-
     /// The query value: `"day"`, `"week"` or `"month"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,25 +73,6 @@ impl Granularity {
     }
 }
 
-/// Parses an IANA time zone name (`tz`, case-sensitive, surrounding spaces ignored), such as
-/// `Europe/Berlin` or `UTC`. Errors name `"tz"` and give examples.
-///
-/// This does not check for whole-hour offsets; that depends on the dates of the range and is done
-/// when a range is resolved.
-pub fn parse_tz(value: &str) -> Result<Tz, TimeError> {
-    let v = value.trim();
-    v.parse::<Tz>().map_err(|_| {
-        TimeError::new(
-            "tz",
-            format!(
-                "unknown time zone {}; expected an IANA time zone name such as \
-                 America/Chicago, Europe/Berlin or UTC",
-                echo(v)
-            ),
-        )
-    })
-}
-
 /// A parsed `date`, `start` or `end` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeParam {
@@ -120,37 +80,6 @@ pub enum TimeParam {
     Date(NaiveDate),
     /// An RFC 3339 instant (with an offset), converted to UTC.
     Instant(DateTime<Utc>),
-}
-
-/// Parses a time parameter: `YYYY-MM-DD` (exactly that shape, a real calendar date) or an RFC 3339
-/// instant with an offset. Surrounding spaces are ignored. Errors name `param` and say which forms
-/// are accepted.
-pub fn parse_time_param(param: &str, value: &str) -> Result<TimeParam, TimeError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(TimeError::new(
-            param,
-            format!("empty value; {ACCEPTED_FORMS}"),
-        ));
-    }
-    if looks_like_date(v) {
-        return NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(TimeParam::Date)
-            .map_err(|_| {
-                TimeError::new(
-                    param,
-                    format!("{} is not a valid calendar date; {ACCEPTED_FORMS}", echo(v)),
-                )
-            });
-    }
-    DateTime::parse_from_rfc3339(v)
-        .map(|t| TimeParam::Instant(t.with_timezone(&Utc)))
-        .map_err(|_| {
-            TimeError::new(
-                param,
-                format!("invalid value {}; {ACCEPTED_FORMS}", echo(v)),
-            )
-        })
 }
 
 /// A resolved reporting range: UTC instants, both on whole hours, end exclusive.
@@ -210,29 +139,27 @@ impl ResolvedRange {
     }
 }
 
-/// Resolves `start`/`end` query values. Dates are whole local days, inclusive. Instants are
+/// Resolves a `start` and an `end`. Dates are whole local days, inclusive. Instants are
 /// floored to the hour (start) and ceiled to the hour (end, exclusive). Missing start →
 /// `default_days` local days ending today (inclusive of today); missing end → end of today
 /// (local).
 ///
 /// Precisely: a missing `start` gives the `default_days` local days (0 counts as 1) ending on the
 /// last local day of the range, which is today when `end` is missing too, and otherwise the `end`
-/// date (or, for an instant `end`, the local day of the last hour before it). Blank values count
-/// as missing.
+/// date (or, for an instant `end`, the local day of the last hour before it).
 ///
-/// Errors: a malformed value (param `"start"`/`"end"`); `start` after `end` (param `"start"`); a
+/// Errors: `start` after `end` (param `"start"`); a
 /// range spanning more than [`MAX_RANGE_DAYS`] local calendar days (param `"end"`, or `"start"`
 /// when `end` is missing); a zone without whole-hour offsets over the range (param `"tz"`, see
 /// [`ResolvedRange::check_whole_hours`]). Equal instants give an empty range (`start == end`).
 pub fn resolve_range(
-    start: Option<&str>,
-    end: Option<&str>,
+    start: Option<TimeParam>,
+    end: Option<TimeParam>,
     tz: Tz,
     now: DateTime<Utc>,
     default_days: u32,
 ) -> Result<ResolvedRange, TimeError> {
-    let start_param = parse_optional("start", start)?;
-    let end_param = parse_optional("end", end)?;
+    let (start_param, end_param) = (start, end);
     let today = today(tz, now);
 
     let (end_at, end_label, last_date) = match end_param {
@@ -271,14 +198,14 @@ pub fn resolve_range(
         (None, _) => start_at > end_at,
     };
     if start_after_end {
-        let shown = |v: Option<&str>| v.map_or_else(|| "today".to_owned(), |v| v.trim().to_owned());
+        let shown = |v: Option<TimeParam>| match v {
+            None => "today".to_owned(),
+            Some(TimeParam::Date(d)) => d.to_string(),
+            Some(TimeParam::Instant(t)) => instant_label(t),
+        };
         return Err(TimeError::new(
             "start",
-            format!(
-                "start ({}) is after end ({})",
-                echo_plain(&shown(start)),
-                echo_plain(&shown(end))
-            ),
+            format!("start ({}) is after end ({})", shown(start), shown(end)),
         ));
     }
 
@@ -311,17 +238,16 @@ pub fn resolve_range(
     Ok(range)
 }
 
-/// One local day (param name "date"); None = today in tz.
+/// One local day; None = today in tz.
 ///
-/// `date` is `YYYY-MM-DD`, or an RFC 3339 instant meaning the local day that contains it; blank
-/// counts as missing. Both labels are that date. Errors name `"date"` (malformed) or `"tz"` (not a
-/// whole-hour offset that day).
+/// `date` is a day, or an instant meaning the local day that contains it. Both labels are that
+/// date. Errors name `"tz"` (not a whole-hour offset that day).
 pub fn resolve_day(
-    date: Option<&str>,
+    date: Option<TimeParam>,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<ResolvedRange, TimeError> {
-    let day = match parse_optional("date", date)? {
+    let day = match date {
         None => today(tz, now),
         Some(TimeParam::Date(d)) => d,
         Some(TimeParam::Instant(t)) => local_date(t, tz),
@@ -424,14 +350,6 @@ pub fn bucket_index(buckets: &[Bucket], instant: DateTime<Utc>) -> Option<usize>
 
 // ---------------------------------------------------------------------------------------------
 
-/// Parses an optional query value; `None` and blank values are missing.
-fn parse_optional(param: &str, value: Option<&str>) -> Result<Option<TimeParam>, TimeError> {
-    match value {
-        Some(v) if !v.trim().is_empty() => parse_time_param(param, v).map(Some),
-        _ => Ok(None),
-    }
-}
-
 /// The local days `first..=last` as a range labelled with those dates.
 fn days_range(first: NaiveDate, last: NaiveDate, tz: Tz) -> ResolvedRange {
     ResolvedRange {
@@ -443,23 +361,8 @@ fn days_range(first: NaiveDate, last: NaiveDate, tz: Tz) -> ResolvedRange {
     }
 }
 
-/// Whether `v` has the shape `DDDD-DD-DD`.
-fn looks_like_date(v: &str) -> bool {
-    let b = v.as_bytes();
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            _ => c.is_ascii_digit(),
-        })
-}
-
-/// A client value quoted for an error message, shortened if long.
-fn echo(v: &str) -> String {
-    format!("{:?}", echo_plain(v))
-}
-
 /// A client value shortened for an error message, unquoted.
-fn echo_plain(v: &str) -> String {
+pub fn echo_plain(v: &str) -> String {
     if v.chars().count() > MAX_ECHO_CHARS {
         let mut s: String = v.chars().take(MAX_ECHO_CHARS).collect();
         s.push('…');

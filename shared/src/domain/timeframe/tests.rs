@@ -9,6 +9,14 @@ fn utc(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// A day (`YYYY-MM-DD`) or an RFC 3339 instant, as the callers parse them.
+fn p(s: &str) -> TimeParam {
+    match s.parse::<NaiveDate>() {
+        Ok(day) if s.len() == 10 => TimeParam::Date(day),
+        _ => TimeParam::Instant(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)),
+    }
+}
+
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
 }
@@ -35,7 +43,7 @@ const NOW: &str = "2026-11-01T04:30:00Z"; // 23:30 CDT on 2026-10-31 in Chicago
 #[test]
 fn chicago_fall_back_day_has_25_hours() {
     let tz = America::Chicago;
-    let r = resolve_day(Some("2026-11-01"), tz, utc(NOW)).unwrap();
+    let r = resolve_day(Some(p("2026-11-01")), tz, utc(NOW)).unwrap();
     assert_eq!(r.start, utc("2026-11-01T05:00:00Z"));
     assert_eq!(r.end, utc("2026-11-02T06:00:00Z"));
     assert_eq!(hours(r.start, r.end), 25);
@@ -51,7 +59,7 @@ fn chicago_fall_back_day_has_25_hours() {
 
 #[test]
 fn chicago_spring_forward_day_has_23_hours() {
-    let r = resolve_day(Some("2026-03-08"), America::Chicago, utc(NOW)).unwrap();
+    let r = resolve_day(Some(p("2026-03-08")), America::Chicago, utc(NOW)).unwrap();
     assert_eq!(r.start, utc("2026-03-08T06:00:00Z"));
     assert_eq!(r.end, utc("2026-03-09T05:00:00Z"));
     assert_eq!(hours(r.start, r.end), 23);
@@ -60,8 +68,8 @@ fn chicago_spring_forward_day_has_23_hours() {
 #[test]
 fn chicago_day_buckets_across_fall_back() {
     let r = resolve_range(
-        Some("2026-10-30"),
-        Some("2026-11-03"),
+        Some(p("2026-10-30")),
+        Some(p("2026-11-03")),
         America::Chicago,
         utc(NOW),
         30,
@@ -106,8 +114,8 @@ fn chicago_day_buckets_across_fall_back() {
 #[test]
 fn chicago_spring_forward_buckets_tile() {
     let r = resolve_range(
-        Some("2026-03-01"),
-        Some("2026-03-31"),
+        Some(p("2026-03-01")),
+        Some(p("2026-03-31")),
         America::Chicago,
         utc(NOW),
         30,
@@ -129,8 +137,8 @@ fn chicago_spring_forward_buckets_tile() {
 fn week_buckets_start_on_monday() {
     // 2026-11-04 is a Wednesday; 2026-11-20 a Friday.
     let r = resolve_range(
-        Some("2026-11-04"),
-        Some("2026-11-20"),
+        Some(p("2026-11-04")),
+        Some(p("2026-11-20")),
         Tz::UTC,
         utc(NOW),
         30,
@@ -164,8 +172,8 @@ fn week_buckets_start_on_monday() {
 fn chicago_week_buckets_across_fall_back() {
     // Wednesday 2026-10-28 to Wednesday 2026-11-04.
     let r = resolve_range(
-        Some("2026-10-28"),
-        Some("2026-11-04"),
+        Some(p("2026-10-28")),
+        Some(p("2026-11-04")),
         America::Chicago,
         utc(NOW),
         30,
@@ -184,7 +192,14 @@ fn chicago_week_buckets_across_fall_back() {
 #[test]
 fn berlin_month_buckets() {
     let tz = Europe::Berlin;
-    let r = resolve_range(Some("2026-01-15"), Some("2026-04-10"), tz, utc(NOW), 30).unwrap();
+    let r = resolve_range(
+        Some(p("2026-01-15")),
+        Some(p("2026-04-10")),
+        tz,
+        utc(NOW),
+        30,
+    )
+    .unwrap();
     let bs = buckets(&r, Granularity::Month);
     assert_tiles(&r, &bs);
     let got: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> =
@@ -216,7 +231,14 @@ fn berlin_month_buckets() {
         ]
     );
     // Month of December rolls over into the next year.
-    let r = resolve_range(Some("2026-12-20"), Some("2027-01-05"), tz, utc(NOW), 30).unwrap();
+    let r = resolve_range(
+        Some(p("2026-12-20")),
+        Some(p("2027-01-05")),
+        tz,
+        utc(NOW),
+        30,
+    )
+    .unwrap();
     let bs = buckets(&r, Granularity::Month);
     assert_tiles(&r, &bs);
     assert_eq!(bs.len(), 2);
@@ -227,8 +249,8 @@ fn berlin_month_buckets() {
 #[test]
 fn instants_are_floored_and_ceiled_to_the_hour() {
     let r = resolve_range(
-        Some("2026-11-01T05:17:42Z"),
-        Some("2026-11-01T07:00:00.5Z"),
+        Some(p("2026-11-01T05:17:42Z")),
+        Some(p("2026-11-01T07:00:00.5Z")),
         America::Chicago,
         utc(NOW),
         30,
@@ -241,8 +263,8 @@ fn instants_are_floored_and_ceiled_to_the_hour() {
 
     // Already on the hour: unchanged. Offsets are converted to UTC first.
     let r = resolve_range(
-        Some("2026-11-01T10:30:00+02:00"),
-        Some("2026-11-01T12:00:00+02:00"),
+        Some(p("2026-11-01T10:30:00+02:00")),
+        Some(p("2026-11-01T12:00:00+02:00")),
         Tz::UTC,
         utc(NOW),
         30,
@@ -255,8 +277,8 @@ fn instants_are_floored_and_ceiled_to_the_hour() {
 
     // Within one hour: one whole hour.
     let r = resolve_range(
-        Some("2026-11-01T08:10:00Z"),
-        Some("2026-11-01T08:20:00Z"),
+        Some(p("2026-11-01T08:10:00Z")),
+        Some(p("2026-11-01T08:20:00Z")),
         Tz::UTC,
         utc(NOW),
         30,
@@ -269,8 +291,8 @@ fn instants_are_floored_and_ceiled_to_the_hour() {
 
     // Instant buckets in Chicago: the first bucket is clipped, period still the local day.
     let r = resolve_range(
-        Some("2026-11-01T04:30:00Z"),
-        Some("2026-11-02T12:00:00Z"),
+        Some(p("2026-11-01T04:30:00Z")),
+        Some(p("2026-11-02T12:00:00Z")),
         America::Chicago,
         utc(NOW),
         30,
@@ -291,8 +313,8 @@ fn instants_are_floored_and_ceiled_to_the_hour() {
 #[test]
 fn mixed_date_and_instant() {
     let r = resolve_range(
-        Some("2026-11-01"),
-        Some("2026-11-01T12:00:00Z"),
+        Some(p("2026-11-01")),
+        Some(p("2026-11-01T12:00:00Z")),
         America::Chicago,
         utc(NOW),
         30,
@@ -308,8 +330,8 @@ fn mixed_date_and_instant() {
     );
 
     let r = resolve_range(
-        Some("2026-11-01T12:00:00Z"),
-        Some("2026-11-01"),
+        Some(p("2026-11-01T12:00:00Z")),
+        Some(p("2026-11-01")),
         America::Chicago,
         utc(NOW),
         30,
@@ -332,13 +354,8 @@ fn defaults_use_today_in_the_zone() {
     assert_eq!(r.start_label, "2026-10-31");
     assert_eq!(r.start, utc("2026-10-31T05:00:00Z"));
     assert_eq!(r.end, utc("2026-11-01T05:00:00Z"));
-    let r = resolve_day(Some("  "), Tz::UTC, now).unwrap();
-    assert_eq!(
-        (r.start, r.end),
-        (utc("2026-11-01T00:00:00Z"), utc("2026-11-02T00:00:00Z"))
-    );
     // An instant means the local day containing it.
-    let r = resolve_day(Some("2026-11-01T04:30:00Z"), chicago, now).unwrap();
+    let r = resolve_day(Some(p("2026-11-01T04:30:00Z")), chicago, now).unwrap();
     assert_eq!(r.start_label, "2026-10-31");
 
     // No start or end: the last 30 days including today.
@@ -351,11 +368,11 @@ fn defaults_use_today_in_the_zone() {
     assert_eq!(r.end, utc("2026-11-01T05:00:00Z"));
     assert_eq!(buckets(&r, Granularity::Day).len(), 30);
     // Start only: through the end of today.
-    let r = resolve_range(Some("2026-10-25"), None, chicago, now, 30).unwrap();
+    let r = resolve_range(Some(p("2026-10-25")), None, chicago, now, 30).unwrap();
     assert_eq!(r.end_label, "2026-10-31");
     assert_eq!(r.end, utc("2026-11-01T05:00:00Z"));
     // End only: default_days ending on the end date.
-    let r = resolve_range(None, Some("2026-06-30"), Tz::UTC, now, 7).unwrap();
+    let r = resolve_range(None, Some(p("2026-06-30")), Tz::UTC, now, 7).unwrap();
     assert_eq!(
         (r.start_label.as_str(), r.end_label.as_str()),
         ("2026-06-24", "2026-06-30")
@@ -377,8 +394,8 @@ fn defaults_use_today_in_the_zone() {
 #[test]
 fn range_up_to_366_days_is_accepted() {
     let r = resolve_range(
-        Some("2027-01-01"),
-        Some("2028-01-01"),
+        Some(p("2027-01-01")),
+        Some(p("2028-01-01")),
         Tz::UTC,
         utc(NOW),
         30,
@@ -396,13 +413,13 @@ fn errors_name_the_parameter() {
     let tz = America::Chicago;
     let param = |r: Result<ResolvedRange, TimeError>| r.unwrap_err().param;
 
-    let e = resolve_range(Some("2026-11-05"), Some("2026-11-01"), tz, now, 30).unwrap_err();
+    let e = resolve_range(Some(p("2026-11-05")), Some(p("2026-11-01")), tz, now, 30).unwrap_err();
     assert_eq!(e.param, "start");
     assert!(e.message.contains("after end"), "{}", e.message);
     assert_eq!(
         param(resolve_range(
-            Some("2026-11-01T10:30:00Z"),
-            Some("2026-11-01T10:15:00Z"),
+            Some(p("2026-11-01T10:30:00Z")),
+            Some(p("2026-11-01T10:15:00Z")),
             Tz::UTC,
             now,
             30
@@ -411,8 +428,8 @@ fn errors_name_the_parameter() {
     );
     assert_eq!(
         param(resolve_range(
-            Some("2026-11-02T00:00:00Z"),
-            Some("2026-11-01"),
+            Some(p("2026-11-02T00:00:00Z")),
+            Some(p("2026-11-01")),
             Tz::UTC,
             now,
             30
@@ -420,55 +437,36 @@ fn errors_name_the_parameter() {
         "start"
     );
     assert_eq!(
-        param(resolve_range(Some("2026-12-01"), None, tz, now, 30)),
+        param(resolve_range(Some(p("2026-12-01")), None, tz, now, 30)),
         "start"
     );
 
     // 367 days.
-    let e = resolve_range(Some("2027-01-01"), Some("2028-01-02"), Tz::UTC, now, 30).unwrap_err();
+    let e = resolve_range(
+        Some(p("2027-01-01")),
+        Some(p("2028-01-02")),
+        Tz::UTC,
+        now,
+        30,
+    )
+    .unwrap_err();
     assert_eq!(e.param, "end");
     assert!(e.message.contains("366"), "{}", e.message);
     assert_eq!(
-        param(resolve_range(Some("2025-01-01"), None, tz, now, 30)),
+        param(resolve_range(Some(p("2025-01-01")), None, tz, now, 30)),
         "start"
     );
     assert_eq!(param(resolve_range(None, None, tz, now, 367)), "start");
 
-    for garbage in [
-        "yesterday",
-        "2026-13-01",
-        "2026-02-30",
-        "2026-11-1",
-        "2026-11-01T05:00:00",
-    ] {
-        let e = resolve_range(Some(garbage), None, tz, now, 30).unwrap_err();
-        assert_eq!(e.param, "start", "{garbage}");
-        assert!(e.message.contains("YYYY-MM-DD") && e.message.contains("RFC 3339"));
-        assert_eq!(
-            param(resolve_range(None, Some(garbage), tz, now, 30)),
-            "end"
-        );
-        assert_eq!(param(resolve_day(Some(garbage), tz, now)), "date");
-    }
-    let long = "x".repeat(1000);
-    let e = parse_time_param("start", &long).unwrap_err();
-    assert!(e.message.len() < 300, "{}", e.message);
-
-    let e = parse_tz("Mars/Olympus_Mons").unwrap_err();
-    assert_eq!(e.param, "tz");
-    assert!(e.message.contains("Europe/Berlin"), "{}", e.message);
-    assert_eq!(parse_tz("Europe/Berlin"), Ok(Europe::Berlin));
-    assert_eq!(parse_tz(" UTC "), Ok(Tz::UTC));
-
-    let e = resolve_day(Some("2026-11-01"), Asia::Kolkata, now).unwrap_err();
+    let e = resolve_day(Some(p("2026-11-01")), Asia::Kolkata, now).unwrap_err();
     assert_eq!(e.param, "tz");
     assert!(e.message.contains("whole-hour"), "{}", e.message);
     assert!(e.message.contains("per UTC hour"), "{}", e.message);
     assert!(e.message.contains("+05:30"), "{}", e.message);
     // Instants on whole UTC hours do not help: local days are still cut at :30.
     let e = resolve_range(
-        Some("2026-11-01T00:00:00Z"),
-        Some("2026-11-03T00:00:00Z"),
+        Some(p("2026-11-01T00:00:00Z")),
+        Some(p("2026-11-03T00:00:00Z")),
         Asia::Kolkata,
         now,
         30,
@@ -482,11 +480,6 @@ fn errors_name_the_parameter() {
             .param,
         "tz"
     );
-
-    let e = Granularity::parse("group_by", "fortnight").unwrap_err();
-    assert_eq!(e.param, "group_by");
-    assert!(e.message.contains("day, week, month"), "{}", e.message);
-    assert_eq!(e.to_string(), format!("group_by: {}", e.message));
 }
 
 #[test]
@@ -495,9 +488,9 @@ fn whole_hour_rule_is_checked_inside_the_range() {
     // this range, half hours at the local midnights in between.
     let tz = Australia::Lord_Howe;
     let now = utc(NOW);
-    assert!(resolve_day(Some("2026-01-15"), tz, now).is_ok());
-    assert!(resolve_day(Some("2026-12-15"), tz, now).is_ok());
-    let e = resolve_range(Some("2026-01-15"), Some("2026-12-15"), tz, now, 30).unwrap_err();
+    assert!(resolve_day(Some(p("2026-01-15")), tz, now).is_ok());
+    assert!(resolve_day(Some(p("2026-12-15")), tz, now).is_ok());
+    let e = resolve_range(Some(p("2026-01-15")), Some(p("2026-12-15")), tz, now, 30).unwrap_err();
     assert_eq!(e.param, "tz");
     assert!(e.message.contains("+10:30"), "{}", e.message);
 }
@@ -510,13 +503,13 @@ fn midnight_in_a_dst_gap_starts_at_the_first_valid_instant() {
         local_day_start(date("2026-09-06"), tz),
         utc("2026-09-06T04:00:00Z")
     );
-    let r = resolve_day(Some("2026-09-06"), tz, utc(NOW)).unwrap();
+    let r = resolve_day(Some(p("2026-09-06")), tz, utc(NOW)).unwrap();
     assert_eq!(
         (r.start, r.end),
         (utc("2026-09-06T04:00:00Z"), utc("2026-09-07T03:00:00Z"))
     );
     // ...and falls back from 24:00 to 23:00 on 2026-04-04, a 25-hour day.
-    let r = resolve_day(Some("2026-04-04"), tz, utc(NOW)).unwrap();
+    let r = resolve_day(Some(p("2026-04-04")), tz, utc(NOW)).unwrap();
     assert_eq!(
         (r.start, r.end),
         (utc("2026-04-04T03:00:00Z"), utc("2026-04-05T04:00:00Z"))
@@ -528,7 +521,14 @@ fn midnight_in_a_dst_gap_starts_at_the_first_valid_instant() {
         local_day_start(date("2011-12-30"), apia),
         local_day_start(date("2011-12-31"), apia)
     );
-    let r = resolve_range(Some("2011-12-29"), Some("2011-12-31"), apia, utc(NOW), 30).unwrap();
+    let r = resolve_range(
+        Some(p("2011-12-29")),
+        Some(p("2011-12-31")),
+        apia,
+        utc(NOW),
+        30,
+    )
+    .unwrap();
     let bs = buckets(&r, Granularity::Day);
     assert_tiles(&r, &bs);
     let periods: Vec<NaiveDate> = bs.iter().map(|b| b.period).collect();
@@ -536,30 +536,10 @@ fn midnight_in_a_dst_gap_starts_at_the_first_valid_instant() {
 }
 
 #[test]
-fn parsing() {
-    assert_eq!(
-        parse_time_param("date", "2026-11-01"),
-        Ok(TimeParam::Date(date("2026-11-01")))
-    );
-    assert_eq!(
-        parse_time_param("start", "2026-11-01T05:00:00-05:00"),
-        Ok(TimeParam::Instant(utc("2026-11-01T10:00:00Z")))
-    );
-    assert_eq!(parse_time_param("end", "").unwrap_err().param, "end");
-    for g in [Granularity::Day, Granularity::Week, Granularity::Month] {
-        assert_eq!(Granularity::parse("group_by", g.as_str()), Ok(g));
-    }
-    assert_eq!(
-        Granularity::parse("group_by", "Week"),
-        Ok(Granularity::Week)
-    );
-}
-
-#[test]
 fn empty_range_has_no_buckets() {
     let r = resolve_range(
-        Some("2026-11-01T05:00:00Z"),
-        Some("2026-11-01T05:00:00Z"),
+        Some(p("2026-11-01T05:00:00Z")),
+        Some(p("2026-11-01T05:00:00Z")),
         Tz::UTC,
         utc(NOW),
         30,

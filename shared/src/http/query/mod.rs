@@ -15,7 +15,7 @@ use utoipa::{IntoParams, PartialSchema};
 
 use super::{ApiError, AppState};
 use crate::domain::pricing::PriceCatalog;
-use crate::domain::timeframe::{parse_tz, resolve_range, Granularity, ResolvedRange};
+use crate::domain::timeframe::{resolve_range, Granularity, ResolvedRange, TimeParam};
 use crate::domain::usage::{SessionType, Source};
 use crate::reports::NO_AGENT;
 use crate::store::{Dimension, Filters};
@@ -316,10 +316,15 @@ pub fn tz(value: &Option<String>, state: &AppState) -> Result<Tz, ApiError> {
 
 /// `group_by` (default day).
 pub fn granularity(value: &Option<String>) -> Result<Granularity, ApiError> {
-    Ok(Granularity::parse(
+    Ok(values::parse_granularity(
         "group_by",
         text(value).unwrap_or("day"),
     )?)
+}
+
+/// A day of `date`, when given.
+pub fn day(value: &Option<String>) -> Result<Option<TimeParam>, ApiError> {
+    Ok(parse_optional_time("date", text(value))?)
 }
 
 /// `stack_by`, when given.
@@ -369,7 +374,9 @@ pub fn range(
     tz: Tz,
     default_days: u32,
 ) -> Result<ResolvedRange, ApiError> {
-    resolve_range(text(start), text(end), tz, Utc::now(), default_days).map_err(|mut err| {
+    let start = parse_optional_time(start_name, text(start))?;
+    let end = parse_optional_time(end_name, text(end))?;
+    resolve_range(start, end, tz, Utc::now(), default_days).map_err(|mut err| {
         // The time module names the ends `start`/`end`; report the names the client used.
         if err.param == "start" {
             err.param = start_name.to_string();
@@ -437,6 +444,10 @@ fn one_of<T: Copy>(values: &[T], name: impl Fn(T) -> &'static str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+mod values;
+
+pub use values::{parse_optional_time, parse_time, parse_tz};
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use crate::domain::usage::{
     provider_from_name, CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord,
 };
 use crate::ingest::FieldError;
-use crate::store::{Buffered, CostChange, DynStore, StoreError, WriteMode, WriteOutcome};
+use crate::store::{Buffered, CostChange, Coverage, DynStore, StoreError, WriteMode, WriteOutcome};
 
 /// Prices and attributes records, then stores them.
 #[derive(Clone)]
@@ -235,6 +235,22 @@ impl Ledger {
             return Err(StoreError::TooLarge(refused));
         }
         self.store.write_usage(records, mode).await
+    }
+
+    /// Resolves and upserts a collected chunk, recording its whole hours as billed
+    /// (see [`crate::store::reconcile`]), all in one transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(buckets = batch.len()), err(level = "debug"))]
+    pub async fn ingest_collected(
+        &self,
+        batch: Vec<NewUsage>,
+        coverage: &Coverage,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let records = self.resolve_all(batch).await?;
+        let refused = oversized(&records);
+        if !refused.is_empty() {
+            return Err(StoreError::TooLarge(refused));
+        }
+        self.store.write_collected(records, coverage).await
     }
 
     /// Prices and attributes imported calls (the first half of an import commit,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::money::{apportion, apportion_within, serialize_decimal, Pico};
 use crate::domain::timeframe::{bucket_index, buckets, Granularity, ResolvedRange};
-use crate::store::{Dimension, Filters, Grouping, Store, StoreError, Totals};
+use crate::store::{Basis, Dimension, Filters, Grouping, Store, StoreError, Totals};
 
 /// Label used for records without an agent.
 pub const NO_AGENT: &str = "(none)";
@@ -66,6 +66,8 @@ impl From<&Totals> for Counts {
 /// The fields every cost response starts with.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Header {
+    /// What the figures add up (`reconciled`, `raw`, `billed` or `attributed`).
+    pub basis: Basis,
     pub start: String,
     pub end: String,
     pub timezone: String,
@@ -76,8 +78,10 @@ pub struct Header {
 }
 
 impl Header {
-    fn new(range: &ResolvedRange, total_cost_usd: Decimal, totals: &Totals) -> Header {
+    fn new(scope: &Scope, total_cost_usd: Decimal, totals: &Totals) -> Header {
+        let range = &scope.range;
         Header {
+            basis: scope.filters.basis,
             start: range.start_label.clone(),
             end: range.end_label.clone(),
             timezone: range.tz.name().to_string(),
@@ -246,7 +250,7 @@ pub async fn breakdown(
 ) -> Result<Breakdown, StoreError> {
     let (total, items) = grouped(store, scope, dim).await?;
     Ok(Breakdown {
-        header: Header::new(&scope.range, total_usd(&total), &total),
+        header: Header::new(scope, total_usd(&total), &total),
         dimension: dim.column(),
         breakdown: items,
     })
@@ -309,7 +313,7 @@ pub async fn range(
         None => None,
     };
     Ok(RangeReport {
-        header: Header::new(&scope.range, total_usd(&total), &total),
+        header: Header::new(scope, total_usd(&total), &total),
         group_by: granularity.as_str(),
         stack_by: stack_by.map(Dimension::column),
         stack_totals,
@@ -325,7 +329,7 @@ pub async fn daily(store: &dyn Store, scope: &Scope) -> Result<DailyReport, Stor
     let (_, by_session_type) = grouped(store, scope, Dimension::SessionType).await?;
     Ok(DailyReport {
         date: scope.range.start_label.clone(),
-        header: Header::new(&scope.range, total_usd(&total), &total),
+        header: Header::new(scope, total_usd(&total), &total),
         by_model,
         by_project,
         by_session_type,
@@ -348,7 +352,7 @@ pub async fn summary(
         .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
         .normalize();
     Ok(SummaryReport {
-        header: Header::new(&scope.range, total_cost_usd, &total),
+        header: Header::new(scope, total_cost_usd, &total),
         days,
         daily_average_usd,
         by_model,

@@ -147,6 +147,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/costs/by-agent"),
     ("get", "/costs/by-provider"),
     ("get", "/costs/daily-summary"),
+    ("get", "/costs/reconciliation"),
     ("get", "/api/usage"),
     ("post", "/api/usage"),
     ("get", "/api/usage/summary"),
@@ -309,6 +310,8 @@ async fn real_answers_match_the_documented_schemas() {
         ("/costs/by-agent", range.to_string()),
         ("/costs/by-provider", range.to_string()),
         ("/costs/daily-summary", "date=2026-11-10".to_string()),
+        ("/costs/reconciliation", range.to_string()),
+        ("/costs/by-model", format!("{range}&basis=raw")),
         (
             "/api/usage",
             "start_date=2026-11-01&end_date=2026-11-30".to_string(),

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::domain::usage::NewUsage;
 use crate::ledger::Ledger;
 use crate::outbound::{RetryPolicy, RunGuard};
-use crate::store::{CollectionRun, RunStatus, StoreError, WriteMode, WriteStatus};
+use crate::store::{CollectionRun, Coverage, RunStatus, StoreError, WriteStatus};
 
 /// Settings of collection, taken from [`Config`].
 #[derive(Debug, Clone)]
@@ -288,7 +288,12 @@ impl Collector {
         for (chunk_start, chunk_end) in chunks(run.range_start, run.range_end, self.settings.chunk)
         {
             let chunk = api.fetch(chunk_start, chunk_end).await?;
-            let outcomes = self.ledger.ingest(chunk.usage, WriteMode::Upsert).await?;
+            let coverage = Coverage::of_range(
+                provider.as_str(),
+                chunk_start.timestamp(),
+                chunk_end.timestamp(),
+            );
+            let outcomes = self.ledger.ingest_collected(chunk.usage, &coverage).await?;
             // Committed: only now may the watermark move past this chunk.
             if request.range.is_none() {
                 store

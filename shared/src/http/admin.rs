@@ -358,12 +358,12 @@ async fn context_vault_status(state: &AppState) -> Result<VaultStatus, ApiError>
     })
 }
 
-/// Collection and sync state per provider, and unpriced models.
+/// Collection and sync state per provider, the billed hours, and unpriced models.
 #[utoipa::path(
     get,
     path = "/admin/status",
     tag = "admin",
-    responses((status = 200, description = "Collection per provider, Context Vault sync, the last transcript import of each root, unpriced models", body = Status))
+    responses((status = 200, description = "Collection per provider, Context Vault sync, the last transcript import of each root, which hours each provider's bill covers, unpriced models", body = Status))
 )]
 pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     use crate::collect::Provider;
@@ -388,6 +388,13 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         recent_runs: state.store().recent_runs(None, 10).await?,
         context_vault: context_vault_status(&state).await?,
         imports: state.store().latest_import_runs().await?,
+        billed_hours: state
+            .store()
+            .billed_hours()
+            .await?
+            .into_iter()
+            .map(crate::reconciliation::BilledRange::from)
+            .collect(),
         unpriced_models,
     }))
 }

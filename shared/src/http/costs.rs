@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use super::csv;
 use super::query::{
-    self, BreakdownQuery, DailySummaryQuery, DayQuery, Export, FilterQuery, Format, FormatQuery,
-    RangeQuery, Report, SummaryQuery,
+    self, BasisQuery, BreakdownQuery, DailySummaryQuery, DayQuery, Export, FilterQuery, Format,
+    FormatQuery, RangeQuery, ReconciliationQuery, Report, SummaryQuery,
 };
 use super::{ApiError, AppState};
 use crate::domain::timeframe::{last_days, resolve_day, TimeParam};
@@ -22,7 +22,7 @@ const DEFAULT_DAYS: u32 = 30;
     get,
     path = "/costs/daily",
     tag = "costs",
-    params(DayQuery, FormatQuery, FilterQuery),
+    params(DayQuery, FormatQuery, FilterQuery, BasisQuery),
     responses(
         (status = 200, description = "One day (default today): totals and breakdowns by model, project and session type", content(
             (DailyReport = "application/json"),
@@ -49,7 +49,7 @@ pub async fn daily(
     get,
     path = "/costs/range",
     tag = "costs",
-    params(RangeQuery, FormatQuery, FilterQuery),
+    params(RangeQuery, FormatQuery, FilterQuery, BasisQuery),
     responses(
         (status = 200, description = "Totals and zero-filled buckets that sum exactly to the total", content(
             (RangeReport = "application/json"),
@@ -92,7 +92,7 @@ async fn summary(
     get,
     path = "/costs/summary/weekly",
     tag = "costs",
-    params(SummaryQuery, FormatQuery, FilterQuery),
+    params(SummaryQuery, FormatQuery, FilterQuery, BasisQuery),
     responses(
         (status = 200, description = "The last 7 days including today", content(
             (SummaryReport = "application/json"),
@@ -111,7 +111,7 @@ pub async fn weekly(
     get,
     path = "/costs/summary/monthly",
     tag = "costs",
-    params(SummaryQuery, FormatQuery, FilterQuery),
+    params(SummaryQuery, FormatQuery, FilterQuery, BasisQuery),
     responses(
         (status = 200, description = "The last 30 days including today", content(
             (SummaryReport = "application/json"),
@@ -148,7 +148,7 @@ macro_rules! breakdown_endpoint {
                                             get,
                                             path = $path,
                                             tag = "costs",
-                                            params(BreakdownQuery, FormatQuery, FilterQuery),
+                                            params(BreakdownQuery, FormatQuery, FilterQuery, BasisQuery),
                                             responses(
                                                 (status = 200, description = $description, content(
                                                     (Breakdown = "application/json"),
@@ -195,6 +195,34 @@ breakdown_endpoint!(
     "Breakdown by provider, sorted by cost",
     Dimension::Provider
 );
+
+/// `GET /costs/reconciliation`: how much of the bill the agents' records explain.
+#[utoipa::path(
+    get,
+    path = "/costs/reconciliation",
+    tag = "costs",
+    params(ReconciliationQuery, FormatQuery),
+    responses(
+        (status = 200, description = "Per bucket, and per provider and model within it: the bill, the attributed cost, the part of the bill attributed records explain, the rest, over-attribution and attributed cost outside billed hours; totals over the range and each provider's billed hours", content(
+            (crate::reconciliation::Reconciliation = "application/json"),
+            (String = "text/csv")
+        ))
+    )
+)]
+pub async fn reconciliation(
+    State(state): State<AppState>,
+    Export(q, format): Export<ReconciliationQuery>,
+) -> Result<Response, ApiError> {
+    let granularity = query::granularity(&q.group_by)?;
+    let tz = query::tz(&q.tz, &state)?;
+    let range = query::range(("start", &q.start), ("end", &q.end), tz, DEFAULT_DAYS)?;
+    range.check_whole_hours()?;
+    let report = crate::reconciliation::reconciliation(state.store(), &range, granularity).await?;
+    Ok(match format {
+        Format::Csv => csv::reconciliation(&report),
+        Format::Json => Json(report).into_response(),
+    })
+}
 
 /// `GET /costs/daily-summary?date=&tz=`: exactly the summary Context Vault receives for
 /// that day (default yesterday).

@@ -12,6 +12,7 @@ use http::HeaderValue;
 
 use crate::cv::DailySummary;
 use crate::domain::usage::UsageRecord;
+use crate::reconciliation::{Figures, Reconciliation};
 use crate::reports::{Breakdown, BreakdownItem, Counts, DailyReport, RangeReport, SummaryReport};
 use crate::store::{DynStore, UsageQuery};
 
@@ -175,6 +176,77 @@ fn item_header(lead: &[&str], key_column: &str) -> Csv {
     header.extend([key_column, "cost_usd", "share"]);
     header.extend(COUNT_COLUMNS);
     Csv::new(header)
+}
+
+/// `GET /costs/reconciliation?format=csv`: one row per bucket (provider and model
+/// empty), then one per provider and model of it; the range's totals last (period
+/// `total`).
+pub fn reconciliation(report: &Reconciliation) -> Response {
+    let mut csv = Csv::new([
+        "period",
+        "start",
+        "end",
+        "provider",
+        "model",
+        "billed_usd",
+        "attributed_usd",
+        "explained_usd",
+        "unattributed_usd",
+        "over_attributed_usd",
+        "unbilled_attributed_usd",
+        "coverage",
+    ]);
+    let row = |csv: &mut Csv, lead: [String; 5], f: &Figures| {
+        let mut row = lead.to_vec();
+        row.extend(
+            [
+                f.billed_usd,
+                f.attributed_usd,
+                f.explained_usd,
+                f.unattributed_usd,
+                f.over_attributed_usd,
+                f.unbilled_attributed_usd,
+            ]
+            .map(|d| d.to_string()),
+        );
+        row.push(f.coverage.map(|c| c.to_string()).unwrap_or_default());
+        csv.row(row);
+    };
+    for bucket in &report.buckets {
+        let (period, start, end) = (
+            bucket.period.to_string(),
+            bucket.start.to_rfc3339(),
+            bucket.end.to_rfc3339(),
+        );
+        let lead = [
+            period.clone(),
+            start.clone(),
+            end.clone(),
+            String::new(),
+            String::new(),
+        ];
+        row(&mut csv, lead, &bucket.figures);
+        for line in &bucket.models {
+            let lead = [
+                period.clone(),
+                start.clone(),
+                end.clone(),
+                line.provider.clone(),
+                line.model.clone(),
+            ];
+            row(&mut csv, lead, &line.figures);
+        }
+    }
+    let lead = [
+        "total".to_string(),
+        report.start.clone(),
+        report.end.clone(),
+        String::new(),
+        String::new(),
+    ];
+    row(&mut csv, lead, &report.totals);
+    let name = file_name(&["ai-costs-reconciliation"], &report.start, &report.end);
+    attachment(&name, Body::from(csv.into_string()))
 }
 
 /// `GET /costs/by-*?format=csv`: one row per key.

@@ -350,6 +350,9 @@ pub struct Status {
     /// The last transcript import of each (importer, root).
     #[schema(value_type = Vec<Object>)]
     pub imports: Vec<ImportRun>,
+    /// Per provider, the hours its collections covered: in those, the bill is the
+    /// total of the reconciled basis (see `GET /costs/reconciliation`).
+    pub billed_hours: Vec<crate::reconciliation::BilledRange>,
     pub unpriced_models: Vec<UnpricedUsage>,
 }
 

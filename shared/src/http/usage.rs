@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 use super::csv;
 use super::openapi::ErrorBody;
 use super::query::{
-    self, FilterQuery, Format, FormatQuery, Report, UsageListQuery, UsageSummaryQuery,
+    self, BasisQuery, FilterQuery, Format, FormatQuery, Records, Report, UsageListQuery,
+    UsageSummaryQuery,
 };
 use super::{ApiError, AppState};
 use crate::domain::money::Pico;
@@ -198,7 +199,7 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Report(q, format, filters): Report<UsageListQuery>,
+    Records(q, format, filters): Records<UsageListQuery>,
 ) -> Result<Response, ApiError> {
     let tz = query::tz(&q.tz, &state)?;
     let range = query::range(
@@ -256,7 +257,7 @@ pub async fn list(
     operation_id = "usage_summary",
     path = "/api/usage/summary",
     tag = "usage",
-    params(UsageSummaryQuery, FormatQuery, FilterQuery),
+    params(UsageSummaryQuery, FormatQuery, FilterQuery, BasisQuery),
     responses(
         (status = 200, description = "Totals and zero-filled buckets (the shape of /costs/range)", content(
             (RangeReport = "application/json"),

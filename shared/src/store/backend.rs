@@ -109,6 +109,10 @@ impl Backend {
         }
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Backend::Postgres(_))
+    }
+
     /// Rows per multi-row statement with numbered parameters. Postgres saves a round
     /// trip per row (500 × 17 binds is far under its 65,535); SQLite has no round
     /// trips to save, and binding a numbered parameter costs more the more a

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
 use super::{
-    CollectionRun, CostChange, CvPush, CvPushQuery, DynStore, Filters, GroupKey, Grouping,
-    ImportCursor, ImportRun, MappingSubject, MessageClaim, Store, StoreError, Totals, UsageQuery,
-    WriteMode, WriteOutcome,
+    BilledHours, CellFigureRow, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery, DynStore,
+    Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store,
+    StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
@@ -260,6 +260,27 @@ impl Store for Buffered {
         records: Vec<UsageRecord>,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         self.inner.write_usage_deferred(records).await
+    }
+
+    async fn write_collected(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.inner.write_collected(records, coverage).await
+    }
+
+    async fn cell_figures(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        by_day: bool,
+    ) -> Result<Vec<CellFigureRow>, StoreError> {
+        self.inner.cell_figures(start, end, by_day).await
+    }
+
+    async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError> {
+        self.inner.billed_hours().await
     }
 
     async fn fold_pending_rollups(&self) -> Result<u64, StoreError> {

@@ -111,6 +111,12 @@ impl<'a> Sql<'a> {
         self
     }
 
+    /// Prepared for this run only (a text built from computed values, seldom repeated).
+    pub(crate) fn once(mut self) -> Self {
+        self.persistent = false;
+        self
+    }
+
     pub(crate) fn bind(mut self, value: impl Into<Value<'a>>) -> Self {
         self.values.push(value.into());
         self

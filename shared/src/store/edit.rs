@@ -23,7 +23,7 @@ pub(crate) async fn delete_usage(db: &Backend, id: i64) -> Result<bool, StoreErr
     exec.execute(delete).await?;
     let mut deltas = RollupDeltas::default();
     deltas.subtract_record(&existing);
-    apply_deltas(&mut exec, db.rows_per_statement(), deltas).await?;
+    apply_deltas(&mut exec, db, deltas, None).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -66,7 +66,7 @@ pub(crate) async fn update_costs(db: &Backend, changes: &[CostChange]) -> Result
         .bind(change.id);
         exec.execute(update).await?;
     }
-    apply_deltas(&mut exec, db.rows_per_statement(), deltas).await?;
+    apply_deltas(&mut exec, db, deltas, None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -129,7 +129,7 @@ pub(crate) async fn retag(
             .bind(chrono::Utc::now().timestamp_millis());
         changed += exec.execute(sql).await?;
     }
-    apply_deltas(&mut exec, db.rows_per_statement(), deltas).await?;
+    apply_deltas(&mut exec, db, deltas, None).await?;
     tx.commit().await?;
     Ok(changed)
 }

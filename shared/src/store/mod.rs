@@ -15,6 +15,7 @@ mod edit;
 mod logs;
 mod postgres;
 mod read;
+pub(crate) mod reconcile;
 pub(crate) mod rollup;
 mod rows;
 mod schema;
@@ -31,6 +32,7 @@ use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
 pub use buffered::Buffered;
+pub use reconcile::{Basis, Coverage};
 pub use rollup::{
     hour_start as rollup_hour, Dimension, Filters, GroupKey, Grouping, RollupDeltas, RollupKey,
     Totals,
@@ -84,6 +86,40 @@ pub enum WriteStatus {
 pub struct WriteOutcome {
     pub status: WriteStatus,
     pub record: UsageRecord,
+}
+
+/// The hours a provider's collections covered (billed hours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilledHours {
+    pub provider: String,
+    pub first: DateTime<Utc>,
+    /// The end of the last billed hour.
+    pub end: DateTime<Utc>,
+    pub hours: i64,
+}
+
+/// Which figure of a cell a [`CellFigureRow`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellFigure {
+    /// Every record's cost.
+    All,
+    /// The pulled records' cost.
+    Billed,
+    /// The attributed records' cost, in billed cells only.
+    BilledCellAttributed,
+    /// min(attributed, billed), in billed cells only.
+    Explained,
+}
+
+/// One figure of one cell (or of its cells of one UTC day) from the rollups.
+#[derive(Debug, Clone)]
+pub struct CellFigureRow {
+    /// The hour, or the UTC day.
+    pub at: DateTime<Utc>,
+    pub provider: String,
+    pub model: String,
+    pub figure: CellFigure,
+    pub cost: crate::domain::money::Pico,
 }
 
 /// A page of raw records, newest first.
@@ -309,6 +345,24 @@ pub trait Store: Send + Sync + 'static {
         records: Vec<UsageRecord>,
         mode: WriteMode,
     ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// Upserts a collected chunk's records and records the whole hours of `coverage`
+    /// as billed, settling their cells ([`reconcile`]), in one transaction.
+    async fn write_collected(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// The figures of the cells of `[start, end)` (see [`CellFigure`]); with `by_day`,
+    /// whole UTC days summed per day.
+    async fn cell_figures(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        by_day: bool,
+    ) -> Result<Vec<CellFigureRow>, StoreError>;
+    /// Which hours each provider's collections covered: `(provider, first hour,
+    /// last hour + 1 h, hours)`, by provider.
+    async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError>;
     /// Stores pushed records ([`WriteMode::InsertOnly`], all or nothing, committed when
     /// this returns `Ok`) and appends their rollup deltas to the pending table instead
     /// of applying them: concurrent small writes then never wait on the same rollup

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::backend::Backend;
 use super::db::{Sql, Value};
+use super::reconcile::Basis;
 use super::rollup::{Filters, GroupKey, Grouping, Totals};
 use super::rows::{self, GroupRow, RecordRow, SumsRow};
 use super::schema::{join, RECORD_SELECT, RECORD_SUMS, ROLLUP_SUMS, SUM_COLUMNS};
@@ -133,25 +134,73 @@ pub(crate) async fn records_between(
 /// The group columns of an ungrouped report.
 const NO_GROUP: &str = "CAST(NULL AS BIGINT) AS hour, CAST(NULL AS TEXT) AS value, ";
 
+/// The sum columns of one-dimension rows, each negated on rows of a layer the basis
+/// subtracts (`attributed` = raw − billed): `dims` are the stored `dim` names and signs.
+fn signed_columns(dims: &[(&'static str, i8)], summed: bool) -> String {
+    let negated: Vec<&str> = dims.iter().filter(|d| d.1 < 0).map(|d| d.0).collect();
+    SUM_COLUMNS
+        .iter()
+        .map(|c| {
+            let value = match negated.as_slice() {
+                [] => c.to_string(),
+                names => format!(
+                    "CASE WHEN dim IN ('{}') THEN -{c} ELSE {c} END",
+                    names.join("', '")
+                ),
+            };
+            if summed {
+                format!("CAST(COALESCE(SUM({value}), 0) AS BIGINT) AS {c}")
+            } else if negated.is_empty() {
+                value
+            } else {
+                format!("{value} AS {c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A report over the one-dimension rollups (no filters) for `[start, end)` (whole
-/// hours, epoch seconds): the SQL (binding `$1` = the dim, then the returned
-/// bounds), whose rows are [`GroupRow`]s; `true` when they are already one per group.
+/// hours, epoch seconds), summing the stored `dims` (the layers of a basis, each
+/// with its sign; fixed identifiers): the SQL (binding the returned bounds), whose
+/// rows are [`GroupRow`]s; `true` when they are already one per group.
 ///
 /// By the hour, the rows are not summed in SQL: each (dim, hour, value) has one
 /// rollup row (plus any pending deltas), and summing 20 columns over a group per
 /// hour cost Postgres more than the query (2,160 groups for 90 days: 16 ms against
 /// 6 ms for the rows as they are). The caller adds them up.
-fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>, bool) {
+fn dims_query(
+    grouping: Grouping,
+    dims: &[(&'static str, i8)],
+    start: i64,
+    end: i64,
+) -> (String, Vec<i64>, bool) {
     let by_hour = match grouping {
         Grouping::Hour => Some("bucket_start AS hour, CAST(NULL AS TEXT) AS value"),
         Grouping::HourBy(_) => Some("bucket_start AS hour, value"),
         Grouping::Total | Grouping::By(_) => None,
     };
+    // One flat OR term per stored dim and range, each a full key prefix and range, so
+    // SQLite reads one index range per term (a nested OR made it read every row of
+    // the dimension); `$n` are the bounds.
+    let terms = |ranges: &[(&str, usize)]| -> String {
+        let mut out = Vec::new();
+        for (dim, _) in dims {
+            for (grain, first) in ranges {
+                out.push(format!(
+                    "(dim = '{dim}' AND grain = '{grain}' AND bucket_start >= ${first} \
+                     AND bucket_start < ${})",
+                    first + 1
+                ));
+            }
+        }
+        out.join(" OR ")
+    };
     if let Some(columns) = by_hour {
         let sql = format!(
-            "SELECT {columns}, {} FROM usage_rollup_dims_live \
-             WHERE dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
-            SUM_COLUMNS.join(", ")
+            "SELECT {columns}, {} FROM usage_rollup_dims_live WHERE {}",
+            signed_columns(dims, false),
+            terms(&[("h", 1)])
         );
         return (sql, vec![start, end], false);
     }
@@ -163,26 +212,35 @@ fn dims_query(grouping: Grouping, start: i64, end: i64) -> (String, Vec<i64>, bo
     let first_day = start + (86_400 - start.rem_euclid(86_400)) % 86_400;
     let last_day = end - end.rem_euclid(86_400);
     let (range, bounds) = if first_day >= last_day {
-        (
-            "dim = $1 AND grain = 'h' AND bucket_start >= $2 AND bucket_start < $3",
-            vec![start, end],
-        )
+        (terms(&[("h", 1)]), vec![start, end])
     } else {
         // Whole UTC days from day rows, the partial days at either end from hour rows.
-        // Three flat OR terms, each a full key prefix and range, so SQLite reads three
-        // index ranges (a nested OR made it read every row of the dimension).
         (
-            "(dim = $1 AND grain = 'd' AND bucket_start >= $2 AND bucket_start < $3) \
-             OR (dim = $1 AND grain = 'h' AND bucket_start >= $4 AND bucket_start < $5) \
-             OR (dim = $1 AND grain = 'h' AND bucket_start >= $6 AND bucket_start < $7)",
+            terms(&[("d", 1), ("h", 3), ("h", 5)]),
             vec![first_day, last_day, start, first_day, last_day, end],
         )
     };
     let sql = format!(
         "SELECT {columns}{} FROM usage_rollup_dims_live WHERE {range}{group_by}",
-        *ROLLUP_SUMS
+        signed_columns(dims, true)
     );
     (sql, bounds, true)
+}
+
+/// The full-key rows a basis sums, and the condition that selects them.
+fn basis_source(basis: Basis) -> (&'static str, &'static str) {
+    match basis {
+        Basis::Raw => ("usage_rollups_live", ""),
+        Basis::Reconciled => ("usage_rollups_reconciled", ""),
+        Basis::Billed => (
+            "usage_rollups_live",
+            " AND source IN ('anthropic', 'openai')",
+        ),
+        Basis::Attributed => (
+            "usage_rollups_live",
+            " AND source NOT IN ('anthropic', 'openai')",
+        ),
+    }
 }
 
 /// A report over the full-key rollups: `[start, end)` is `$1`, `$2`, the filters follow.
@@ -202,8 +260,9 @@ fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Vec<&str>) {
             format!("hour_start, {}", d.column()),
         ),
     };
+    let (table, condition) = basis_source(filters.basis);
     let mut sql = format!(
-        "SELECT {columns}{} FROM usage_rollups_live WHERE hour_start >= $1 AND hour_start < $2",
+        "SELECT {columns}{} FROM {table} WHERE hour_start >= $1 AND hour_start < $2{condition}",
         *ROLLUP_SUMS
     );
     let mut values = Vec::new();
@@ -218,7 +277,8 @@ fn rollup_query(grouping: Grouping, filters: &Filters) -> (String, Vec<&str>) {
     (sql, values)
 }
 
-/// Sums rollups over `[start, end)` (whole UTC hours), grouped as asked.
+/// Sums rollups over `[start, end)` (whole UTC hours), grouped as asked, on the
+/// filters' basis.
 pub(crate) async fn rollup_totals(
     db: &Backend,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
@@ -231,8 +291,15 @@ pub(crate) async fn rollup_totals(
             Grouping::Total | Grouping::Hour => "total",
             Grouping::By(d) | Grouping::HourBy(d) => d.column(),
         };
-        let (text, bounds, grouped) = dims_query(grouping, start.timestamp(), end.timestamp());
-        let mut sql = Sql::new(&text).bind(dim);
+        let dims: Vec<(&'static str, i8)> = filters
+            .basis
+            .layers()
+            .iter()
+            .map(|(layer, sign)| (layer.dim(dim), *sign))
+            .collect();
+        let (text, bounds, grouped) =
+            dims_query(grouping, &dims, start.timestamp(), end.timestamp());
+        let mut sql = Sql::new(&text);
         for bound in bounds {
             sql.push(bound);
         }
@@ -316,4 +383,98 @@ pub(crate) async fn pending_rollups(db: &Backend) -> Result<u64, StoreError> {
     let sql = Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_pending");
     let (n,): (i64,) = db.conn().await?.exec().fetch_one(sql).await?;
     Ok(n as u64)
+}
+
+/// The hours each provider's collections covered, by provider.
+pub(crate) async fn billed_hours(db: &Backend) -> Result<Vec<super::BilledHours>, StoreError> {
+    let sql = Sql::new(
+        "SELECT provider, MIN(hour_start), MAX(hour_start), CAST(COUNT(*) AS BIGINT) \
+         FROM billed_hours GROUP BY provider ORDER BY provider",
+    );
+    let rows: Vec<(String, i64, i64, i64)> = db.conn().await?.exec().fetch_all(sql).await?;
+    rows.into_iter()
+        .map(|(provider, first, last, hours)| {
+            let at = |s: i64| {
+                DateTime::from_timestamp(s, 0)
+                    .ok_or_else(|| StoreError::Corrupt("billed hour out of range".into()))
+            };
+            Ok(super::BilledHours {
+                provider,
+                first: at(first)?,
+                end: at(last + 3600)?,
+                hours,
+            })
+        })
+        .collect()
+}
+
+/// The per-cell figures of `[start, end)` (whole UTC hours): `cell` (every record),
+/// `cell@billed` (pulled records), and for billed cells `cell@battr` (attributed
+/// records) and `cell@explained` (min of the two). With `by_day`, whole UTC days come
+/// from day rows (for reports bucketed by UTC days), else every row is an hour's.
+pub(crate) async fn cell_figures(
+    db: &Backend,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    by_day: bool,
+) -> Result<Vec<super::CellFigureRow>, StoreError> {
+    use super::reconcile::{CELL, CELL_ATTRIBUTED, CELL_EXPLAINED};
+    let (start, end) = (start.timestamp(), end.timestamp());
+    let first_day = start + (86_400 - start.rem_euclid(86_400)) % 86_400;
+    let last_day = end - end.rem_euclid(86_400);
+    let ranges: Vec<(&str, i64, i64)> = if by_day && first_day < last_day {
+        vec![
+            ("d", first_day, last_day),
+            ("h", start, first_day),
+            ("h", last_day, end),
+        ]
+    } else {
+        vec![("h", start, end)]
+    };
+    let mut terms = Vec::new();
+    let mut bounds = Vec::new();
+    for dim in [CELL, "cell@billed", CELL_ATTRIBUTED, CELL_EXPLAINED] {
+        for (grain, lo, hi) in &ranges {
+            bounds.push(*lo);
+            bounds.push(*hi);
+            terms.push(format!(
+                "(dim = '{dim}' AND grain = '{grain}' AND bucket_start >= ${} AND bucket_start < ${})",
+                bounds.len() - 1,
+                bounds.len()
+            ));
+        }
+    }
+    let text = format!(
+        "SELECT dim, bucket_start, value, {} FROM usage_rollup_dims_live WHERE {}",
+        SUM_COLUMNS.join(", "),
+        terms.join(" OR ")
+    );
+    let mut sql = Sql::new(&text);
+    for bound in bounds {
+        sql.push(bound);
+    }
+    let rows: Vec<rows::DimRow> = db.conn().await?.exec().fetch_all(sql).await?;
+    rows.into_iter()
+        .map(|row| {
+            let (provider, model) = row
+                .value
+                .split_once(super::reconcile::CELL_SEPARATOR)
+                .ok_or_else(|| StoreError::Corrupt("cell value without a provider".into()))?;
+            let figure = match row.dim.as_str() {
+                CELL => super::CellFigure::All,
+                CELL_ATTRIBUTED => super::CellFigure::BilledCellAttributed,
+                CELL_EXPLAINED => super::CellFigure::Explained,
+                _ => super::CellFigure::Billed,
+            };
+            let at = DateTime::from_timestamp(row.bucket_start, 0)
+                .ok_or_else(|| StoreError::Corrupt("cell bucket out of range".into()))?;
+            let totals: Totals = row.sums.into();
+            Ok(super::CellFigureRow {
+                at,
+                provider: provider.to_string(),
+                model: model.to_string(),
+                figure,
+                cost: totals.cost,
+            })
+        })
+        .collect()
 }

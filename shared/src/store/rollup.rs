@@ -7,6 +7,7 @@ use std::ops::{AddAssign, SubAssign};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::reconcile::{cell_value, is_billed, Layer, CELL};
 use crate::domain::money::Pico;
 use crate::domain::usage::{SessionType, Source, UsageRecord};
 
@@ -172,6 +173,14 @@ impl RollupDeltas {
         self.subtract(RollupKey::of(record), Totals::of(record));
     }
 
+    /// The `(provider, hour)` pairs the deltas touch.
+    pub(crate) fn pairs(&self) -> std::collections::BTreeSet<(String, i64)> {
+        self.0
+            .keys()
+            .map(|k| (k.provider.clone(), k.hour_start))
+            .collect()
+    }
+
     /// Whether any delta takes records away (a delete, an update, a retag).
     pub fn removes_records(&self) -> bool {
         self.0.values().any(|t| t.records < 0)
@@ -192,29 +201,60 @@ pub struct DimKey {
     pub value: String,
 }
 
-/// The one-dimension rollup changes implied by full-key changes, in key order: each
-/// change counts once in the total (value `""`) and once in every [`Dimension`], per
-/// UTC hour (`h`) and day (`d`).
+/// The one-dimension rollup changes implied by full-key changes of records, in key
+/// order: each change counts once in the total (value `""`), once in every
+/// [`Dimension`] and once in its cell (provider and model), per UTC hour (`h`) and
+/// day (`d`); a change of billed records counts again in the `@billed` layer.
 pub(crate) fn dim_changes(changes: &[(RollupKey, Totals)]) -> Vec<(DimKey, Totals)> {
     let mut dims: BTreeMap<DimKey, Totals> = BTreeMap::new();
     for (key, totals) in changes {
-        let day = key.hour_start - key.hour_start.rem_euclid(86_400);
-        let values = std::iter::once(("total", ""))
-            .chain(Dimension::ALL.map(|d| (d.column(), d.value_of(key))));
-        for (dim, value) in values {
-            for (grain, bucket_start) in [("h", key.hour_start), ("d", day)] {
-                *dims
-                    .entry(DimKey {
-                        dim,
-                        grain,
-                        bucket_start,
-                        value: value.to_string(),
-                    })
-                    .or_default() += *totals;
-            }
+        let cell = cell_value(&key.provider, &key.model);
+        let mut layers = vec![Layer::Raw];
+        if is_billed(key.source) {
+            layers.push(Layer::Billed);
+        }
+        for layer in layers {
+            add_dims(&mut dims, key, totals, layer, Some(&cell));
         }
     }
     dims.into_iter().filter(|(_, t)| !t.is_zero()).collect()
+}
+
+/// The one-dimension changes of full-key changes in one layer (no cell rows), in key order.
+pub(crate) fn dim_changes_in(
+    changes: &[(RollupKey, Totals)],
+    layer: Layer,
+) -> Vec<(DimKey, Totals)> {
+    let mut dims: BTreeMap<DimKey, Totals> = BTreeMap::new();
+    for (key, totals) in changes {
+        add_dims(&mut dims, key, totals, layer, None);
+    }
+    dims.into_iter().filter(|(_, t)| !t.is_zero()).collect()
+}
+
+fn add_dims(
+    dims: &mut BTreeMap<DimKey, Totals>,
+    key: &RollupKey,
+    totals: &Totals,
+    layer: Layer,
+    cell: Option<&str>,
+) {
+    let day = key.hour_start - key.hour_start.rem_euclid(86_400);
+    let values = std::iter::once(("total", ""))
+        .chain(Dimension::ALL.map(|d| (d.column(), d.value_of(key))))
+        .chain(cell.map(|c| (CELL, c)));
+    for (dim, value) in values {
+        for (grain, bucket_start) in [("h", key.hour_start), ("d", day)] {
+            *dims
+                .entry(DimKey {
+                    dim: layer.dim(dim),
+                    grain,
+                    bucket_start,
+                    value: value.to_string(),
+                })
+                .or_default() += *totals;
+        }
+    }
 }
 
 /// A rollup column reports can group or filter by.
@@ -264,9 +304,11 @@ impl Dimension {
     }
 }
 
-/// Equality filters; every cost endpoint accepts all of them.
+/// Equality filters, every cost endpoint accepts all of them; and the basis the
+/// sums are on (reconciled unless asked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
+    pub basis: super::reconcile::Basis,
     pub provider: Option<String>,
     pub model: Option<String>,
     pub project: Option<String>,

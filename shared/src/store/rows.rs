@@ -202,6 +202,32 @@ impl TryFrom<RollupRow> for (RollupKey, Totals) {
     }
 }
 
+/// A one-dimension rollup row as the reconciliation reads it: `dim`, `bucket_start`,
+/// `value`, then the sums.
+pub(crate) struct DimRow {
+    pub dim: String,
+    pub bucket_start: i64,
+    pub value: String,
+    pub sums: SumsRow,
+}
+
+impl<'r, R> FromRow<'r, R> for DimRow
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(DimRow {
+            dim: row.try_get(0)?,
+            bucket_start: row.try_get(1)?,
+            value: row.try_get(2)?,
+            sums: sums_at(row, 3)?,
+        })
+    }
+}
+
 /// A report group: `hour` and `value` (each NULL when the report is not grouped by
 /// it), then the sums.
 pub(crate) struct GroupRow {

@@ -300,7 +300,8 @@ pub(crate) static UPDATE_RECORD: LazyLock<String> = LazyLock::new(|| {
 
 /// Postgres only: stores new records and appends their rollup deltas to
 /// `rollup_pending`, in one statement (one round trip, atomic on its own), and
-/// only when none of the keys exists yet. The records come as one array per
+/// only when none of the keys exists yet and no record falls in a billed hour (see
+/// [`super::reconcile`]). The records come as one array per
 /// [`RECORD`] column, then the time of the write, then the deltas (computed in Rust)
 /// as one array per [`ROLLUP_KEY`] and [`SUM_COLUMNS`] column, so the text is the same
 /// whatever the batch size and is parsed once per connection. Returns `id, source,
@@ -331,6 +332,8 @@ pub(crate) static INSERT_NEW_DEFERRED: LazyLock<String> = LazyLock::new(|| {
            SELECT v.*, ${now}::int8, ${now}::int8 FROM v WHERE NOT EXISTS \
              (SELECT 1 FROM usage_records u JOIN v ON u.source = v.source \
               AND u.external_id = v.external_id) \
+           AND NOT EXISTS (SELECT 1 FROM billed_hours b JOIN v ON b.provider = v.provider \
+              AND b.hour_start = v.hour_start) \
            RETURNING id, source, external_id), \
          pend AS (INSERT INTO rollup_pending ({rollup}) \
            SELECT * FROM UNNEST({pending_arrays}) WHERE EXISTS (SELECT 1 FROM ins)) \
@@ -377,12 +380,17 @@ fn add_sums(table: &str) -> String {
 
 /// Adds `rows` full-key rollup deltas at once (each key at most once per statement).
 pub(crate) fn upsert_rollups_sql(rows: usize) -> String {
+    upsert_full_key_sql("usage_rollups", rows)
+}
+
+/// Adds `rows` full-key deltas to `table` (`usage_rollups` or `rollup_adjustments`).
+pub(crate) fn upsert_full_key_sql(table: &str, rows: usize) -> String {
     let key = names(ROLLUP_KEY);
     format!(
-        "INSERT INTO usage_rollups ({key}, {}) VALUES {} ON CONFLICT ({key}) DO UPDATE SET {}",
+        "INSERT INTO {table} ({key}, {}) VALUES {} ON CONFLICT ({key}) DO UPDATE SET {}",
         sum_columns(),
         values_list(rows, ROLLUP_KEY.len() + SUM_BINDS, Params::Numbered),
-        add_sums("usage_rollups")
+        add_sums(table)
     )
 }
 
@@ -418,7 +426,46 @@ pub(crate) static TAKE_PENDING: LazyLock<String> = LazyLock::new(|| {
 });
 
 pub(crate) const DELETE_EMPTY_ROLLUPS: &str = "DELETE FROM usage_rollups WHERE records = 0";
-pub(crate) const DELETE_EMPTY_DIMS: &str = "DELETE FROM usage_rollup_dims WHERE records = 0";
+/// Every sum zero: an adjustment or figure row that no longer changes anything (a
+/// record row has `records` > 0 while it has any other sum).
+static ALL_ZERO: LazyLock<String> = LazyLock::new(|| {
+    SUM_COLUMNS
+        .iter()
+        .map(|c| format!("{c} = 0"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+});
+pub(crate) static DELETE_EMPTY_DIMS: LazyLock<String> =
+    LazyLock::new(|| format!("DELETE FROM usage_rollup_dims WHERE {}", *ALL_ZERO));
+/// Adjustments that reached zero in the hours `[$1, $2)`.
+pub(crate) static DELETE_EMPTY_ADJUSTMENTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM rollup_adjustments WHERE hour_start >= $1 AND hour_start < $2 AND {}",
+        *ALL_ZERO
+    )
+});
+/// `@adj` and `cell@…` figure rows that reached zero in the buckets `[$1, $2)`.
+pub(crate) static DELETE_EMPTY_LAYER_DIMS: LazyLock<String> = LazyLock::new(|| {
+    let dims: Vec<String> = [
+        "total",
+        "provider",
+        "model",
+        "project",
+        "agent",
+        "session_type",
+        "source",
+    ]
+    .into_iter()
+    .map(|d| format!("'{d}@adj'"))
+    .chain(["'cell@bbill'", "'cell@battr'", "'cell@explained'"].map(String::from))
+    .collect();
+    format!(
+        "DELETE FROM usage_rollup_dims WHERE dim IN ({}) AND bucket_start >= $1 \
+         AND bucket_start < $2 AND {}",
+        dims.join(", "),
+        *ALL_ZERO
+    )
+});
 
 /// The sums of a rollup row as bound values, in [`SUM_COLUMNS`] order. `None`
 /// when a sum reaches 2⁹⁵ (its high limb would not fit in 64 bits).

@@ -7,9 +7,9 @@ use super::backend::Backend;
 use super::write::Extras;
 use super::{edit, logs, read, write};
 use super::{
-    CollectionRun, CostChange, CvPush, CvPushQuery, Filters, GroupKey, Grouping, ImportCursor,
-    ImportRun, MappingSubject, MessageClaim, Store, StoreError, Totals, UsageQuery, WriteMode,
-    WriteOutcome,
+    BilledHours, CellFigureRow, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery, Filters,
+    GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store, StoreError,
+    Totals, UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
@@ -46,7 +46,8 @@ impl Store for SqlStore {
         err(level = "debug")
     )]
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.db.migrate().await
+        self.db.migrate().await?;
+        write::settle_after_migration(&self.db).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -80,6 +81,38 @@ impl Store for SqlStore {
         records: Vec<UsageRecord>,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         write::write_deferred(&self.db, records).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(records = records.len(), provider = %coverage.provider),
+        err(level = "debug")
+    )]
+    async fn write_collected(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let extras = Extras {
+            coverage: Some(coverage),
+            ..Extras::default()
+        };
+        write::write_records(&self.db, records, WriteMode::Upsert, extras).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn cell_figures(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        by_day: bool,
+    ) -> Result<Vec<CellFigureRow>, StoreError> {
+        read::cell_figures(&self.db, (start, end), by_day).await
+    }
+
+    async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError> {
+        read::billed_hours(&self.db).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -246,6 +279,7 @@ impl Store for SqlStore {
             defer: true,
             cursors,
             claims,
+            coverage: None,
         };
         write::write_records(&self.db, records, WriteMode::InsertOnly, extras).await
     }

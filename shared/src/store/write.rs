@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::backend::Backend;
 use super::db::{Exec, Sql};
-use super::rollup::{dim_changes, RollupDeltas, RollupKey, Totals};
+use super::reconcile::{self, Coverage};
+use super::rollup::{dim_changes, DimKey, RollupDeltas, RollupKey, Totals};
 use super::rows::{RecordRow, RollupRow};
 use super::schema::{self, RECORD, RECORD_BINDS};
 use super::{ImportCursor, MessageClaim, StoreError, WriteMode, WriteOutcome, WriteStatus};
@@ -50,6 +51,8 @@ pub(crate) struct Extras<'a> {
     pub defer: bool,
     pub cursors: &'a [ImportCursor],
     pub claims: &'a [MessageClaim],
+    /// The hours a collected chunk covered: billed from this transaction on.
+    pub coverage: Option<&'a Coverage>,
 }
 
 /// Writes records and their rollup deltas in one transaction (see
@@ -171,10 +174,18 @@ pub(crate) async fn write_records(
             statuses[index] = Some(WriteStatus::Updated);
         }
     }
-    if extras.defer {
+    // Deltas are deferred only into cells that are not billed (and never a bill's):
+    // a billed cell is settled in this transaction.
+    let defer = extras.defer
+        && extras.coverage.is_none()
+        && !records.iter().any(|r| reconcile::is_billed(r.facts.source))
+        && reconcile::covered(&mut exec, &deltas.pairs())
+            .await?
+            .is_empty();
+    if defer {
         append_pending(&mut exec, db.rows_per_statement(), deltas).await?;
     } else {
-        apply_deltas(&mut exec, db.rows_per_statement(), deltas).await?;
+        apply_deltas(&mut exec, db, deltas, extras.coverage).await?;
     }
     write_cursors(&mut exec, db, extras.cursors, now_ms).await?;
     write_claims(&mut exec, db, extras.claims).await?;
@@ -315,22 +326,41 @@ pub(crate) async fn append_pending(
 }
 
 /// Adds rollup deltas in key order (so concurrent writers lock rows in the same
-/// order), many rows per statement, to the full-key and the one-dimension rollups.
-/// A change that removes records may concern a record whose addition is still
-/// pending, so the pending deltas are folded in first (in this transaction): rows
-/// then reach zero here and are deleted, never going negative.
+/// order), many rows per statement, to the full-key and the one-dimension rollups,
+/// then settles the billed cells they touch (and records `coverage`; see
+/// [`reconcile`]). A change that removes records may concern a record whose
+/// addition is still pending, so the pending deltas are folded in first (in this
+/// transaction): rows then reach zero here and are deleted, never going negative.
 pub(crate) async fn apply_deltas(
     exec: &mut Exec<'_>,
-    per_statement: usize,
+    db: &Backend,
     mut deltas: RollupDeltas,
+    coverage: Option<&Coverage>,
 ) -> Result<(), StoreError> {
     if deltas.removes_records() {
         take_pending(exec, &mut deltas).await?;
     }
+    let touched = deltas.pairs();
+    reconcile::prepare(exec, db, &touched, coverage).await?;
+    let per_statement = db.rows_per_statement();
     let changes: Vec<_> = deltas.into_changes().collect();
     let removed = changes.iter().any(|(_, t)| t.records < 0);
     write_rollup_rows(exec, per_statement, &changes, schema::upsert_rollups_sql).await?;
-    for chunk in dim_changes(&changes).chunks(per_statement) {
+    upsert_dims(exec, per_statement, &dim_changes(&changes)).await?;
+    if removed {
+        exec.execute(Sql::new(schema::DELETE_EMPTY_ROLLUPS)).await?;
+        exec.execute(Sql::new(&schema::DELETE_EMPTY_DIMS)).await?;
+    }
+    reconcile::settle(exec, db, &touched, coverage).await
+}
+
+/// Adds one-dimension rollup deltas, many rows per statement, in the given order.
+pub(crate) async fn upsert_dims(
+    exec: &mut Exec<'_>,
+    per_statement: usize,
+    dims: &[(DimKey, Totals)],
+) -> Result<(), StoreError> {
+    for chunk in dims.chunks(per_statement) {
         let text = schema::upsert_dims_sql(chunk.len());
         let mut sql = Sql::with_capacity(&text, chunk.len() * (4 + schema::SUM_BINDS))
             .multi_row(chunk.len(), per_statement);
@@ -345,10 +375,6 @@ pub(crate) async fn apply_deltas(
         }
         exec.execute(sql).await?;
     }
-    if removed {
-        exec.execute(Sql::new(schema::DELETE_EMPTY_ROLLUPS)).await?;
-        exec.execute(Sql::new(schema::DELETE_EMPTY_DIMS)).await?;
-    }
     Ok(())
 }
 
@@ -361,7 +387,7 @@ pub(crate) async fn fold_pending(db: &Backend) -> Result<u64, StoreError> {
         let mut deltas = RollupDeltas::default();
         let folded = take_pending(&mut exec, &mut deltas).await?;
         if folded > 0 {
-            apply_deltas(&mut exec, db.rows_per_statement(), deltas).await?;
+            apply_deltas(&mut exec, db, deltas, None).await?;
         }
         tx.commit().await?;
         folded
@@ -377,7 +403,8 @@ pub(crate) async fn write_deferred(
     mut records: Vec<UsageRecord>,
 ) -> Result<Vec<WriteOutcome>, StoreError> {
     check_representable(&records)?;
-    if db.insert_new_deferred(&mut records).await? {
+    let pushed_only = !records.iter().any(|r| reconcile::is_billed(r.facts.source));
+    if pushed_only && db.insert_new_deferred(&mut records).await? {
         return Ok(records
             .into_iter()
             .map(|record| WriteOutcome {
@@ -391,4 +418,24 @@ pub(crate) async fn write_deferred(
         ..Extras::default()
     };
     write_records(db, records, WriteMode::InsertOnly, extras).await
+}
+
+/// Once, after the migration that added the reconciled layers (which leaves a row in
+/// `reconcile_backfill`): settles every billed hour of the data already stored.
+pub(crate) async fn settle_after_migration(db: &Backend) -> Result<(), StoreError> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.begin().await?;
+    let mut exec = tx.exec();
+    let (pending,): (i64,) = exec
+        .fetch_one(Sql::new(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM reconcile_backfill",
+        ))
+        .await?;
+    if pending > 0 {
+        reconcile::settle_all(&mut exec, db).await?;
+        exec.execute(Sql::new("DELETE FROM reconcile_backfill"))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

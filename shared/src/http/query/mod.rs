@@ -18,7 +18,7 @@ use crate::domain::pricing::PriceCatalog;
 use crate::domain::timeframe::{resolve_range, Granularity, ResolvedRange, TimeParam};
 use crate::domain::usage::{SessionType, Source};
 use crate::reports::NO_AGENT;
-use crate::store::{Dimension, Filters};
+use crate::store::{Basis, Dimension, Filters};
 
 /// The dimensions a range can be split by (`stack_by`), in the order the document lists them.
 pub const STACK_DIMENSIONS: [Dimension; 6] = [
@@ -33,9 +33,12 @@ pub const STACK_DIMENSIONS: [Dimension; 6] = [
 /// A query struct `T` and `format`, parsed strictly from the request's query string.
 pub struct Export<T>(pub T, pub Format);
 
-/// A query struct `T`, `format` and the record filters, parsed strictly from one
-/// query string: what every cost report takes.
+/// A query struct `T`, `format`, the record filters and `basis` (in the filters),
+/// parsed strictly from one query string: what every cost report takes.
 pub struct Report<T>(pub T, pub Format, pub Filters);
+
+/// A query struct `T`, `format` and the record filters: the raw record listing.
+pub struct Records<T>(pub T, pub Format, pub Filters);
 
 impl<S: Send + Sync, T: DeserializeOwned + IntoParams> FromRequestParts<S> for Export<T> {
     type Rejection = ApiError;
@@ -51,15 +54,62 @@ impl<T: DeserializeOwned + IntoParams> FromRequestParts<AppState> for Report<T> 
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let names = [
+            names::<T>(),
+            names::<FormatQuery>(),
+            names::<FilterQuery>(),
+            names::<BasisQuery>(),
+        ];
+        let [own, output, filters, basis] = groups(parts.uri.query(), names)?;
+        let output: FormatQuery = deserialize(&output)?;
+        let filters: FilterQuery = deserialize(&filters)?;
+        let basis: BasisQuery = deserialize(&basis)?;
+        let mut filters = filters.filters(state.ledger.catalog())?;
+        filters.basis = basis.basis()?;
+        Ok(Report(deserialize(&own)?, output.format()?, filters))
+    }
+}
+
+impl<T: DeserializeOwned + IntoParams> FromRequestParts<AppState> for Records<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let names = [names::<T>(), names::<FormatQuery>(), names::<FilterQuery>()];
         let [own, output, filters] = groups(parts.uri.query(), names)?;
         let output: FormatQuery = deserialize(&output)?;
         let filters: FilterQuery = deserialize(&filters)?;
-        Ok(Report(
+        Ok(Records(
             deserialize(&own)?,
             output.format()?,
             filters.filters(state.ledger.catalog())?,
         ))
+    }
+}
+
+/// `basis`, which every cost report takes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BasisQuery {
+    /// What the figures add up: `reconciled` (default: in every hour a collection
+    /// covered, the provider's bill is the total and the agents' records explain it),
+    /// `raw` (every record at its own cost), `billed` (pulled records only) or
+    /// `attributed` (pushed and imported records only, at their own cost)
+    #[param(value_type = Option<Basis>, inline)]
+    pub basis: Option<String>,
+}
+
+impl BasisQuery {
+    pub fn basis(&self) -> Result<Basis, ApiError> {
+        match trimmed(&self.basis) {
+            None => Ok(Basis::default()),
+            Some(text) => Basis::parse(text).ok_or_else(|| {
+                ApiError::field(
+                    "basis",
+                    format!("must be one of {}", one_of(&Basis::ALL, Basis::as_str)),
+                )
+            }),
+        }
     }
 }
 
@@ -172,6 +222,7 @@ impl FilterQuery {
         }
         let owned = |value: &Option<String>| trimmed(value).map(str::to_string);
         Ok(Filters {
+            basis: Basis::default(),
             provider: owned(&self.provider),
             model: owned(&self.model)
                 .map(|m| catalog.resolve(&m).map_or(m, |entry| entry.id.clone())),
@@ -258,6 +309,23 @@ pub struct BreakdownQuery {
     pub end: Option<String>,
     /// IANA time zone with whole-hour offsets; default REPORT_TIMEZONE
     pub tz: Option<String>,
+}
+
+/// `GET /costs/reconciliation`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReconciliationQuery {
+    /// First day (YYYY-MM-DD, inclusive, in the report zone) or an RFC 3339 instant;
+    /// default: 30 days before `end`
+    pub start: Option<String>,
+    /// Last day (YYYY-MM-DD, inclusive) or an RFC 3339 instant (exclusive); default: today
+    pub end: Option<String>,
+    /// IANA time zone with whole-hour offsets; default REPORT_TIMEZONE
+    pub tz: Option<String>,
+    /// Bucket size (default day)
+    #[param(value_type = Option<GranularityName>, inline)]
+    pub group_by: Option<String>,
 }
 
 /// `GET /costs/daily-summary`.

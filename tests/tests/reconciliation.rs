@@ -1,0 +1,387 @@
+//! The reconciled basis (issue 14) on both backends: in every hour a collection
+//! covered, the bill is the total and the agents' records explain it; elsewhere
+//! every record counts at its own cost. Bills are stored through the collector's
+//! own write (`Ledger::ingest_collected`), agents' events through `POST /api/usage`.
+
+use chrono::{DateTime, Utc};
+use http::{Method, StatusCode};
+use integration_tests::{app, both_stores, call, dec, get, ledger, post, reported_usage, TEST_KEY};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use shared::domain::money::Pico;
+use shared::domain::usage::{SessionType, Source};
+use shared::store::{Basis, Coverage, DynStore, Filters, Grouping};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn usd(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// One hourly bucket of the Anthropic bill for `claude-sonnet-4-5` at `hour`.
+fn bill(id: &str, hour: &str, cost: &str) -> shared::domain::usage::NewUsage {
+    let mut usage = reported_usage(id, at(hour), "claude-sonnet-4-5", usd(cost));
+    usage.facts.source = Source::Anthropic;
+    usage.facts.bucket_seconds = 3600;
+    usage.facts.api_key_id = Some("apikey_01".into());
+    usage.facts.api_key_name = Some("billing-key".into());
+    usage.session_type = Some(SessionType::Other);
+    usage
+}
+
+/// Stores a collected chunk covering the whole UTC day 2026-11-10.
+async fn collect(store: &DynStore, buckets: Vec<shared::domain::usage::NewUsage>) {
+    let coverage = Coverage::of_range(
+        "anthropic",
+        at("2026-11-10T00:00:00Z").timestamp(),
+        at("2026-11-11T00:00:00Z").timestamp(),
+    );
+    ledger(store)
+        .ingest_collected(buckets, &coverage)
+        .await
+        .unwrap();
+}
+
+fn event(id: &str, at: &str, model: &str, cost: &str, session_type: &str) -> Value {
+    json!({"event_id": id, "recorded_at": at, "model": model, "cost": cost,
+           "tokens_in": 100, "tokens_out": 10, "session_type": session_type,
+           "project": "PeakPaws", "agent": "main-agent"})
+}
+
+fn items(reply: &Value) -> Vec<(String, Decimal)> {
+    reply["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap().to_string(), dec(&i["cost_usd"])))
+        .collect()
+}
+
+fn cost_of(reply: &Value, key: &str) -> Decimal {
+    items(reply)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map_or(Decimal::ZERO, |(_, c)| c)
+}
+
+/// Reconciled cost per UTC hour of 2026-11-10 (hours with any rows).
+async fn hourly(store: &DynStore, basis: Basis) -> Vec<(u32, Decimal)> {
+    use chrono::Timelike;
+    let filters = Filters {
+        basis,
+        ..Filters::default()
+    };
+    let mut rows: Vec<(u32, Decimal)> = store
+        .rollup_totals(
+            at("2026-11-10T00:00:00Z"),
+            at("2026-11-11T00:00:00Z"),
+            &filters,
+            Grouping::Hour,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, t)| (key.hour.unwrap().hour(), t.cost.usd()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+const RANGE: &str = "start=2026-11-10&end=2026-11-11";
+
+/// The day's bill and the agents' events, as the module describes.
+async fn setup(store: &DynStore, app: &axum::Router) {
+    collect(
+        store,
+        vec![
+            bill("b09", "2026-11-10T09:00:00Z", "10"),
+            bill("b10", "2026-11-10T10:00:00Z", "10"),
+            bill("b11", "2026-11-10T11:00:00Z", "10"),
+            bill("b12", "2026-11-10T12:00:00Z", "4"),
+        ],
+    )
+    .await;
+    let events = json!([
+        // 09: A = 5 ≤ B = 10.
+        event(
+            "p1",
+            "2026-11-10T09:05:00Z",
+            "claude-sonnet-4-5",
+            "3",
+            "main"
+        ),
+        event(
+            "p2",
+            "2026-11-10T09:40:00Z",
+            "claude-sonnet-4-5",
+            "2",
+            "subagent"
+        ),
+        // 11: A = 12 > B = 10.
+        event(
+            "p3",
+            "2026-11-10T11:30:00Z",
+            "claude-sonnet-4-5",
+            "12",
+            "main"
+        ),
+        // 13: covered, nothing billed: A = 1 counts 0.
+        event(
+            "p4",
+            "2026-11-10T13:30:00Z",
+            "claude-sonnet-4-5",
+            "1",
+            "heartbeat"
+        ),
+        // Not covered: the next day, and a provider never collected.
+        event(
+            "p5",
+            "2026-11-11T09:00:00Z",
+            "claude-sonnet-4-5",
+            "7",
+            "main"
+        ),
+        event("p6", "2026-11-10T09:00:00Z", "gpt-4o", "1.5", "main"),
+    ]);
+    let reply = post(app, "/api/usage", events).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
+
+#[tokio::test]
+async fn the_bill_is_the_total_and_the_agents_explain_it() {
+    for t in both_stores().await {
+        let app = app(&t.store, "UTC");
+        setup(&t.store, &app).await;
+        let b = t.backend;
+
+        // Reconciled totals: the bill where billed, the agents' own cost elsewhere.
+        let range = get(&app, &format!("/costs/range?{RANGE}")).await;
+        assert_eq!(range.body["basis"], "reconciled", "{b}");
+        assert_eq!(dec(&range.body["total_cost_usd"]), usd("42.5"), "{b}");
+        let days: Vec<Decimal> = range.body["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| dec(&d["cost_usd"]))
+            .collect();
+        assert_eq!(days, vec![usd("35.5"), usd("7")], "{b}");
+
+        // Per hour: every billed hour is its bill exactly.
+        assert_eq!(
+            hourly(&t.store, Basis::Reconciled).await,
+            vec![
+                (9, usd("11.5")),
+                (10, usd("10")),
+                (11, usd("10")),
+                (12, usd("4")),
+                (13, Decimal::ZERO)
+            ],
+            "{b}"
+        );
+
+        // By session type: the agents' types, `other` for the unexplained rest.
+        let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+        assert_eq!(cost_of(&by.body, "main"), usd("21.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "subagent"), usd("2"), "{b}");
+        assert_eq!(cost_of(&by.body, "heartbeat"), Decimal::ZERO, "{b}");
+        assert_eq!(cost_of(&by.body, "other"), usd("19"), "{b}");
+        let sum: Decimal = items(&by.body).iter().map(|(_, c)| *c).sum();
+        assert_eq!(sum, dec(&by.body["total_cost_usd"]), "{b}");
+
+        // The other bases: today's double sum, and each part.
+        for (basis, total) in [("raw", "60.5"), ("billed", "34"), ("attributed", "26.5")] {
+            let r = get(&app, &format!("/costs/by-model?{RANGE}&basis={basis}")).await;
+            assert_eq!(r.body["basis"], basis, "{b}");
+            assert_eq!(dec(&r.body["total_cost_usd"]), usd(total), "{b} {basis}");
+        }
+        let raw = get(&app, &format!("/costs/by-session-type?{RANGE}&basis=raw")).await;
+        assert_eq!(cost_of(&raw.body, "other"), usd("34"), "{b}");
+        assert_eq!(cost_of(&raw.body, "main"), usd("23.5"), "{b}");
+
+        // Filters select reconciled parts (the full-key rollups): PeakPaws is the
+        // agents' part, `provider` selects cells.
+        let peak = get(&app, &format!("/costs/by-model?{RANGE}&project=PeakPaws")).await;
+        assert_eq!(dec(&peak.body["total_cost_usd"]), usd("23.5"), "{b}");
+        let anthropic = get(
+            &app,
+            &format!("/costs/by-session-type?{RANGE}&provider=anthropic"),
+        )
+        .await;
+        assert_eq!(dec(&anthropic.body["total_cost_usd"]), usd("41"), "{b}");
+        assert_eq!(cost_of(&anthropic.body, "other"), usd("19"), "{b}");
+        let raw_main = get(
+            &app,
+            &format!("/costs/by-model?{RANGE}&session_type=main&basis=raw"),
+        )
+        .await;
+        assert_eq!(dec(&raw_main.body["total_cost_usd"]), usd("23.5"), "{b}");
+
+        // The reconciliation.
+        let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
+        assert_eq!(rec.status, StatusCode::OK, "{b}: {}", rec.text);
+        let r = &rec.body;
+        assert_eq!(dec(&r["billed_usd"]), usd("34"), "{b}");
+        assert_eq!(dec(&r["attributed_usd"]), usd("26.5"), "{b}");
+        assert_eq!(dec(&r["explained_usd"]), usd("15"), "{b}");
+        assert_eq!(dec(&r["unattributed_usd"]), usd("19"), "{b}");
+        assert_eq!(dec(&r["over_attributed_usd"]), usd("3"), "{b}");
+        assert_eq!(dec(&r["unbilled_attributed_usd"]), usd("8.5"), "{b}");
+        assert_eq!(dec(&r["coverage"]), usd("0.4412"), "{b}");
+        assert_eq!(r["billed"][0]["provider"], "anthropic", "{b}");
+        assert_eq!(r["billed"][0]["billed_hours"], 24, "{b}");
+        let first = &r["buckets"][0];
+        assert_eq!(dec(&first["explained_usd"]), usd("15"), "{b}");
+        let sonnet = first["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["model"] == "claude-sonnet-4-5-20250929")
+            .unwrap_or_else(|| panic!("{b}: {first}"));
+        assert_eq!(dec(&sonnet["billed_usd"]), usd("34"), "{b}");
+        assert_eq!(sonnet["provider"], "anthropic", "{b}");
+        for bucket in r["buckets"].as_array().unwrap() {
+            assert_eq!(
+                dec(&bucket["explained_usd"]) + dec(&bucket["unattributed_usd"]),
+                dec(&bucket["billed_usd"]),
+                "{b}"
+            );
+        }
+        let csv = get(&app, &format!("/costs/reconciliation?{RANGE}&format=csv")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{b}");
+        let last = csv.text.lines().last().unwrap().to_string();
+        assert!(
+            last.starts_with("total,2026-11-10,2026-11-11,,,34,26.5,15,19,3,8.5,0.4412"),
+            "{b}: {last}"
+        );
+
+        // Chicago days add up to the Chicago range.
+        let chicago = get(
+            &app,
+            "/costs/range?start=2026-11-09&end=2026-11-12&tz=America/Chicago",
+        )
+        .await;
+        let sum: Decimal = chicago.body["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| dec(&d["cost_usd"]))
+            .sum();
+        assert_eq!(sum, dec(&chicago.body["total_cost_usd"]), "{b}");
+        assert_eq!(sum, usd("42.5"), "{b}");
+        let rec_chicago = get(
+            &app,
+            "/costs/reconciliation?start=2026-11-09&end=2026-11-12&tz=America/Chicago",
+        )
+        .await;
+        assert_eq!(dec(&rec_chicago.body["explained_usd"]), usd("15"), "{b}");
+        assert_eq!(dec(&rec_chicago.body["billed_usd"]), usd("34"), "{b}");
+
+        // Bad basis: a 400 that names it.
+        let bad = get(&app, &format!("/costs/by-model?{RANGE}&basis=cooked")).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{b}");
+        assert!(bad.text.contains("basis"), "{b}: {}", bad.text);
+    }
+}
+
+#[tokio::test]
+async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
+    for t in both_stores().await {
+        let app = app(&t.store, "UTC");
+        setup(&t.store, &app).await;
+        let b = t.backend;
+        let total = |r: &Value| dec(&r["total_cost_usd"]);
+
+        // A bucket collected again with a higher cost: 09 is now $20.
+        collect(&t.store, vec![bill("b09", "2026-11-10T09:00:00Z", "20")]).await;
+        let range = get(&app, &format!("/costs/range?{RANGE}")).await;
+        assert_eq!(total(&range.body), usd("52.5"), "{b}");
+        let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+        assert_eq!(cost_of(&by.body, "other"), usd("29"), "{b}");
+        assert_eq!(cost_of(&by.body, "main"), usd("21.5"), "{b}");
+
+        // An event arriving after the bill (hour 10): the agents explain more, the
+        // total stays the bill.
+        let late = json!([event(
+            "p7",
+            "2026-11-10T10:15:00Z",
+            "claude-sonnet-4-5",
+            "4",
+            "cron"
+        )]);
+        assert_eq!(
+            post(&app, "/api/usage", late).await.status,
+            StatusCode::CREATED
+        );
+        let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+        assert_eq!(total(&by.body), usd("52.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "cron"), usd("4"), "{b}");
+        assert_eq!(cost_of(&by.body, "other"), usd("25"), "{b}");
+        let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
+        assert_eq!(dec(&rec.body["explained_usd"]), usd("19"), "{b}");
+        assert_eq!(dec(&rec.body["unattributed_usd"]), usd("25"), "{b}");
+
+        // Deleting it moves everything back.
+        let list = get(
+            &app,
+            "/api/usage?start_date=2026-11-10&end_date=2026-11-10&limit=100",
+        )
+        .await;
+        let id = list.body["records"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", list.text))
+            .iter()
+            .find(|r| r["event_id"] == "p7")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let deleted = call(
+            &app,
+            Method::DELETE,
+            &format!("/api/usage/{id}"),
+            None,
+            Some(TEST_KEY),
+        )
+        .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{b}");
+        let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+        assert_eq!(cost_of(&by.body, "cron"), Decimal::ZERO, "{b}");
+        assert_eq!(cost_of(&by.body, "other"), usd("29"), "{b}");
+        let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
+        assert_eq!(dec(&rec.body["explained_usd"]), usd("15"), "{b}");
+
+        // Folding the pending deltas changes nothing.
+        t.store.fold_pending_rollups().await.unwrap();
+        assert_eq!(
+            hourly(&t.store, Basis::Reconciled).await,
+            vec![
+                (9, usd("21.5")),
+                (10, usd("10")),
+                (11, usd("10")),
+                (12, usd("4")),
+                (13, Decimal::ZERO)
+            ],
+            "{b}"
+        );
+        // A re-tag (a new project rule for the bill's API key) moves the bill's part.
+        let rule = post(
+            &app,
+            "/admin/project-mappings",
+            json!({"pattern": "billing-*", "project": "Billing"}),
+        )
+        .await;
+        assert!(rule.status.is_success(), "{b}: {}", rule.text);
+        let by = get(&app, &format!("/costs/by-project?{RANGE}")).await;
+        assert_eq!(total(&by.body), usd("52.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "Billing"), usd("29"), "{b}: {}", by.text);
+        assert_eq!(cost_of(&by.body, "PeakPaws"), usd("23.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "General"), Decimal::ZERO, "{b}");
+        let raw = t
+            .store
+            .raw_totals(at("2026-11-10T00:00:00Z"), at("2026-11-12T00:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(raw.cost, Pico::from_usd(usd("70.5")).unwrap(), "{b}");
+    }
+}

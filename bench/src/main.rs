@@ -114,3 +114,86 @@ pub async fn fill(
         rate: total as f64 / seconds,
     })
 }
+
+/// What filling the bill did.
+pub struct BillReport {
+    pub buckets: u64,
+    pub seconds: f64,
+    /// Share of the pushed events that fall in billed cells.
+    pub billed_share: f64,
+}
+
+/// Stores the bill of the collected provider for every hour of the first
+/// `billed_days` days of the fill's span (its models' pushed usage, see
+/// [`workload::bill_buckets`]), 7 days per collected chunk, each chunk's hours
+/// covered: as `cost-tracker collect` stores what the admin API reports.
+pub async fn fill_bill(
+    database_url: &str,
+    total: u64,
+    days: u32,
+    billed_days: u32,
+    end: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<BillReport> {
+    use std::collections::BTreeMap;
+    let store = shared::store::open(database_url)
+        .await
+        .context("open the bench database")?;
+    let ledger = Ledger::new(store, PriceCatalog::embedded(), "General");
+    let clock = Instant::now();
+    let start = end - chrono::Duration::days(i64::from(days));
+    let start_hour = start.timestamp().div_euclid(3600) * 3600;
+    let billed_end = start_hour + i64::from(billed_days) * 86_400;
+    // The pushed tokens per (hour, model) of the provider, from the same events.
+    let mut cells: BTreeMap<(i64, String), shared::domain::usage::TokenCounts> = BTreeMap::new();
+    let mut in_billed = 0u64;
+    let mut first = 0;
+    while first < total {
+        let count = 100_000.min(total - first);
+        for event in workload::events("bench", first, count, total, days, end) {
+            let hour = event.facts.recorded_at.timestamp().div_euclid(3600) * 3600;
+            if event.provider.as_deref() != Some(workload::BILLED_PROVIDER)
+                || hour < start_hour
+                || hour >= billed_end
+            {
+                continue;
+            }
+            in_billed += 1;
+            let t = cells.entry((hour, event.facts.model.clone())).or_default();
+            let e = &event.facts.tokens;
+            t.input += e.input;
+            t.output += e.output;
+            t.cache_read += e.cache_read;
+            t.cache_write_5m += e.cache_write_5m;
+            t.cache_write_1h += e.cache_write_1h;
+            t.web_search_requests += e.web_search_requests;
+        }
+        first += count;
+    }
+    let mut buckets = 0;
+    let chunk = 7 * 86_400;
+    let mut chunk_start = start_hour;
+    while chunk_start < billed_end {
+        let chunk_end = (chunk_start + chunk).min(billed_end);
+        let batch: Vec<_> = cells
+            .range((chunk_start, String::new())..(chunk_end, String::new()))
+            .flat_map(|((hour, model), tokens)| {
+                let at = chrono::DateTime::from_timestamp(*hour, 0).unwrap_or_default();
+                workload::bill_buckets(at, model, tokens)
+            })
+            .collect();
+        buckets += batch.len() as u64;
+        let coverage =
+            shared::store::Coverage::of_range(workload::BILLED_PROVIDER, chunk_start, chunk_end);
+        ledger.ingest_collected(batch, &coverage).await?;
+        eprintln!(
+            "  billed up to {}",
+            chrono::DateTime::from_timestamp(chunk_end, 0).unwrap_or_default()
+        );
+        chunk_start = chunk_end;
+    }
+    Ok(BillReport {
+        buckets,
+        seconds: clock.elapsed().as_secs_f64(),
+        billed_share: in_billed as f64 / total.max(1) as f64,
+    })
+}

@@ -107,6 +107,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             target: "(info)".into(),
             pass: true,
         });
+        let billed_days = args.days.saturating_sub(10);
+        let bill =
+            crate::fill_bill(&database_url, args.events, args.days, billed_days, now).await?;
+        eprintln!(
+            "  {} bucket-groups billed ({:.0} s)",
+            bill.buckets, bill.seconds
+        );
+        rows.push(Row {
+            item: format!(
+                "fill the bill: {} hourly bucket-groups over {billed_days} days (collected chunks, settled)",
+                bill.buckets
+            ),
+            value: (bill.seconds * 10.0).round() / 10.0,
+            unit: "s",
+            target: "(info)".into(),
+            pass: true,
+        });
+        rows.push(Row {
+            item: "pushed events in billed cells".into(),
+            value: (bill.billed_share * 1000.0).round() / 10.0,
+            unit: "%",
+            target: "(info)".into(),
+            pass: true,
+        });
     }
 
     let server_bin = args.target_dir.join("release/cost-tracker");
@@ -155,6 +179,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         (
             "GET /costs/summary/monthly",
             "/costs/summary/monthly".to_string(),
+        ),
+        (
+            "GET /costs/reconciliation?group_by=day (90 days, UTC)",
+            format!("/costs/reconciliation?{range}&group_by=day&tz=UTC"),
+        ),
+        (
+            "GET /costs/reconciliation?group_by=day (90 days, America/Chicago)",
+            format!("/costs/reconciliation?{range}&group_by=day&tz=America/Chicago"),
+        ),
+        (
+            "GET /costs/by-model?basis=raw (90 days)",
+            format!("/costs/by-model?{range}&basis=raw"),
         ),
     ];
     for (name, path) in reports.into_iter().filter(|_| args.wants("queries")) {

@@ -63,12 +63,36 @@ pub async fn load_demo(
         created: 0,
         unchanged: 0,
     };
-    for chunk in crate::demo::demo_events(now, days).chunks(1_000) {
-        for outcome in ledger.ingest(chunk.to_vec(), WriteMode::InsertOnly).await? {
+    let events = crate::demo::demo_events(now, days);
+    let mut count = |outcomes: Vec<crate::store::WriteOutcome>| {
+        for outcome in outcomes {
             match outcome.status {
                 WriteStatus::Created => report.created += 1,
                 _ => report.unchanged += 1,
             }
+        }
+    };
+    for chunk in events.chunks(1_000) {
+        count(ledger.ingest(chunk.to_vec(), WriteMode::InsertOnly).await?);
+    }
+    // The provider's bill of those hours, one collected chunk per week.
+    let (bill, covered) = crate::demo::demo_bill(&events, now);
+    if let Some((start, end)) = covered {
+        let week = 7 * 86_400;
+        let mut chunk_start = start;
+        while chunk_start < end {
+            let chunk_end = (chunk_start + week).min(end);
+            let buckets: Vec<_> = bill
+                .iter()
+                .filter(|b| {
+                    let at = b.facts.recorded_at.timestamp();
+                    at >= chunk_start && at < chunk_end
+                })
+                .cloned()
+                .collect();
+            let coverage = crate::store::Coverage::of_range("anthropic", chunk_start, chunk_end);
+            count(ledger.ingest_collected(buckets, &coverage).await?);
+            chunk_start = chunk_end;
         }
     }
     Ok(report)

@@ -159,13 +159,7 @@ pub async fn fill_bill(
             }
             in_billed += 1;
             let t = cells.entry((hour, event.facts.model.clone())).or_default();
-            let e = &event.facts.tokens;
-            t.input += e.input;
-            t.output += e.output;
-            t.cache_read += e.cache_read;
-            t.cache_write_5m += e.cache_write_5m;
-            t.cache_write_1h += e.cache_write_1h;
-            t.web_search_requests += e.web_search_requests;
+            *t += &event.facts.tokens;
         }
         first += count;
     }

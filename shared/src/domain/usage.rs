@@ -90,6 +90,18 @@ pub struct TokenCounts {
     pub requests: i64,
 }
 
+impl std::ops::AddAssign<&TokenCounts> for TokenCounts {
+    fn add_assign(&mut self, o: &TokenCounts) {
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_read += o.cache_read;
+        self.cache_write_5m += o.cache_write_5m;
+        self.cache_write_1h += o.cache_write_1h;
+        self.web_search_requests += o.web_search_requests;
+        self.requests += o.requests;
+    }
+}
+
 impl TokenCounts {
     /// Every input-side token (uncached + cache reads + cache writes): what
     /// long-context thresholds are measured against.

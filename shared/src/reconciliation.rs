@@ -9,8 +9,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use crate::domain::money::{round_usd, serialize_decimal, Pico};
-use crate::domain::timeframe::{bucket_index, buckets, Granularity, ResolvedRange};
-use crate::store::{BilledHours, CellFigure, Store, StoreError};
+use crate::domain::timeframe::{bucket_index, buckets, Bucket, Granularity, ResolvedRange};
+use crate::store::{BilledHours, CellFigure, CellRead, Store, StoreError};
 
 /// A cell's (or a sum of cells') costs, exact.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +34,14 @@ impl Sums {
             CellFigure::Explained => &mut self.explained,
         };
         *slot += cost;
+    }
+
+    fn sub(&mut self, figure: CellFigure, cost: Pico) {
+        self.add(figure, Pico(-cost.0));
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Sums::default()
     }
 
     fn plus(mut self, o: Sums) -> Sums {
@@ -167,7 +175,7 @@ pub struct Reconciliation {
 }
 
 fn lines(cells: BTreeMap<(String, String), Sums>) -> Vec<ModelLine> {
-    let mut cells: Vec<_> = cells.into_iter().collect();
+    let mut cells: Vec<_> = cells.into_iter().filter(|(_, s)| !s.is_zero()).collect();
     cells.sort_by(|a, b| b.1.billed.cmp(&a.1.billed).then_with(|| a.0.cmp(&b.0)));
     cells
         .into_iter()
@@ -179,6 +187,114 @@ fn lines(cells: BTreeMap<(String, String), Sums>) -> Vec<ModelLine> {
         .collect()
 }
 
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+/// More separate runs of hours than this are read as every hour of the span at the
+/// hours of the day they fall on (one term per figure instead of one per run).
+const MAX_HOUR_RUNS: usize = 8;
+
+/// The bucket of a UTC day's row: the one its noon falls in (any rule would do: the
+/// hours of the day in other buckets are moved, see [`plan`]).
+fn day_bucket(periods: &[Bucket], day: i64) -> Option<usize> {
+    bucket_index(periods, DateTime::from_timestamp(day + DAY / 2, 0)?)
+}
+
+fn hour_bucket(periods: &[Bucket], hour: i64) -> Option<usize> {
+    bucket_index(periods, DateTime::from_timestamp(hour, 0)?)
+}
+
+/// Which rows to read for `periods` over `[start, end)` (whole hours). Short ranges
+/// read hour rows. Longer ones read the day rows of every UTC day they touch, each
+/// counted in its [`day_bucket`], plus the rows of the hours that belong elsewhere
+/// (another bucket, or outside the range), which move from the day's bucket to their
+/// own: a 90-day report in Chicago reads 91 day rows and 6 hours a day per cell and
+/// figure, not 2,160 hours.
+fn plan(periods: &[Bucket], start: i64, end: i64) -> CellRead {
+    let (first_day, end_day) = (
+        start.div_euclid(DAY) * DAY,
+        (end + DAY - 1).div_euclid(DAY) * DAY,
+    );
+    if end_day - first_day <= 2 * DAY {
+        return CellRead {
+            hours: vec![(start, end)],
+            ..CellRead::default()
+        };
+    }
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    let mut hours_of_day = std::collections::BTreeSet::new();
+    for day in (first_day..end_day).step_by(DAY as usize) {
+        let home = day_bucket(periods, day);
+        for hour in (day..day + DAY).step_by(HOUR as usize) {
+            if hour_bucket(periods, hour) == home {
+                continue;
+            }
+            hours_of_day.insert(hour - day);
+            match runs.last_mut() {
+                Some(run) if run.1 == hour => run.1 = hour + HOUR,
+                _ => runs.push((hour, hour + HOUR)),
+            }
+        }
+    }
+    if runs.len() <= MAX_HOUR_RUNS {
+        return CellRead {
+            days: Some((first_day, end_day)),
+            hours: runs,
+            hours_of_day: Vec::new(),
+        };
+    }
+    CellRead {
+        days: Some((first_day, end_day)),
+        hours: vec![(first_day, end_day)],
+        hours_of_day: hours_of_day.into_iter().collect(),
+    }
+}
+
+type Cells = BTreeMap<(String, String), Sums>;
+
+/// The sums of each bucket's cells from the rows `read` named.
+fn bucket_sums(
+    periods: &[Bucket],
+    read: &CellRead,
+    rows: Vec<crate::store::CellFigureRow>,
+) -> Vec<Cells> {
+    let mut per_bucket: Vec<Cells> = vec![BTreeMap::new(); periods.len()];
+    for row in rows {
+        let at = row.at.timestamp();
+        let key = (row.provider, row.model);
+        if row.day {
+            if let Some(i) = day_bucket(periods, at) {
+                per_bucket[i]
+                    .entry(key)
+                    .or_default()
+                    .add(row.figure, row.cost);
+            }
+            continue;
+        }
+        // An hour read beside its day's row moves from the day's bucket to its own.
+        let home = match read.days {
+            Some(_) => day_bucket(periods, at.div_euclid(DAY) * DAY),
+            None => None,
+        };
+        let own = hour_bucket(periods, at);
+        if read.days.is_some() && own == home {
+            continue; // read only because its hour of the day moves on other days
+        }
+        if let Some(i) = own {
+            per_bucket[i]
+                .entry(key.clone())
+                .or_default()
+                .add(row.figure, row.cost);
+        }
+        if let Some(i) = home {
+            per_bucket[i]
+                .entry(key)
+                .or_default()
+                .sub(row.figure, row.cost);
+        }
+    }
+    per_bucket
+}
+
 /// The reconciliation of `range` by `granularity`.
 #[tracing::instrument(level = "debug", skip_all, fields(?granularity), err(level = "debug"))]
 pub async fn reconciliation(
@@ -187,22 +303,15 @@ pub async fn reconciliation(
     granularity: Granularity,
 ) -> Result<Reconciliation, StoreError> {
     let periods = buckets(range, granularity);
-    // UTC-day rows serve any bucket made of whole UTC days: a report in UTC.
-    let by_day = range.tz == chrono_tz::UTC;
-    let rows = store.cell_figures(range.start, range.end, by_day).await?;
-    let mut per_bucket: Vec<BTreeMap<(String, String), Sums>> =
-        vec![BTreeMap::new(); periods.len()];
+    let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+    let rows = store.cell_figures(&read).await?;
+    let per_bucket = bucket_sums(&periods, &read, rows);
     let mut whole: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    for row in rows {
-        let Some(i) = bucket_index(&periods, row.at) else {
-            continue;
-        };
-        let key = (row.provider, row.model);
-        per_bucket[i]
-            .entry(key.clone())
-            .or_default()
-            .add(row.figure, row.cost);
-        whole.entry(key).or_default().add(row.figure, row.cost);
+    for cells in &per_bucket {
+        for (key, sums) in cells {
+            let entry = whole.entry(key.clone()).or_default();
+            *entry = entry.plus(*sums);
+        }
     }
     let total = whole.values().fold(Sums::default(), |acc, s| acc.plus(*s));
     let buckets = periods
@@ -235,4 +344,150 @@ pub async fn reconciliation(
         billed,
         buckets,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use chrono_tz::Tz;
+
+    use super::*;
+    use crate::domain::timeframe::{resolve_range, TimeParam};
+    use crate::store::CellFigureRow;
+
+    const FIGURES: [CellFigure; 4] = [
+        CellFigure::All,
+        CellFigure::Billed,
+        CellFigure::BilledCellAttributed,
+        CellFigure::Explained,
+    ];
+
+    /// A cost for every hour, model and figure of the span (a different prime mix each).
+    fn cost(hour: i64, model: usize, figure: usize) -> Pico {
+        Pico(i128::from((hour / HOUR) % 997) * 1_000_003 + (model * 7 + figure) as i128 * 31)
+    }
+
+    /// What the store would answer for `read`, from hourly costs summed into day rows.
+    fn rows_for(read: &CellRead) -> Vec<CellFigureRow> {
+        let mut rows = Vec::new();
+        let mut push = |at: i64, day: bool, model: usize, figure: usize, cost: Pico| {
+            rows.push(CellFigureRow {
+                at: DateTime::from_timestamp(at, 0).unwrap(),
+                day,
+                provider: "anthropic".into(),
+                model: format!("m{model}"),
+                figure: FIGURES[figure],
+                cost,
+            });
+        };
+        for model in 0..2 {
+            for figure in 0..4 {
+                if let Some((first, end)) = read.days {
+                    for day in (first..end).step_by(DAY as usize) {
+                        let sum = (day..day + DAY)
+                            .step_by(HOUR as usize)
+                            .map(|h| cost(h, model, figure))
+                            .fold(Pico::ZERO, |a, b| a + b);
+                        push(day, true, model, figure, sum);
+                    }
+                }
+                for (lo, hi) in &read.hours {
+                    for hour in (*lo..*hi).step_by(HOUR as usize) {
+                        let of_day = hour.rem_euclid(DAY);
+                        if read.hours_of_day.is_empty() || read.hours_of_day.contains(&of_day) {
+                            push(hour, false, model, figure, cost(hour, model, figure));
+                        }
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    /// Every bucket's sums, hour by hour: what the plan must reproduce.
+    fn naive(periods: &[Bucket]) -> Vec<Cells> {
+        periods
+            .iter()
+            .map(|b| {
+                let mut cells = Cells::new();
+                for model in 0..2 {
+                    let sums = cells
+                        .entry(("anthropic".to_string(), format!("m{model}")))
+                        .or_default();
+                    for hour in (b.start.timestamp()..b.end.timestamp()).step_by(HOUR as usize) {
+                        for (figure, kind) in FIGURES.iter().enumerate() {
+                            sums.add(*kind, cost(hour, model, figure));
+                        }
+                    }
+                }
+                cells
+            })
+            .collect()
+    }
+
+    #[test]
+    fn day_rows_and_moved_hours_give_every_bucket_exactly() {
+        let date = |y, m, d| TimeParam::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let at = |y, m, d, h| TimeParam::Instant(Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap());
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let zones: [Tz; 5] = [
+            chrono_tz::UTC,
+            chrono_tz::America::Chicago,
+            chrono_tz::Asia::Tokyo,
+            chrono_tz::Pacific::Auckland,
+            chrono_tz::Pacific::Kiritimati,
+        ];
+        let ranges = [
+            (date(2026, 3, 1), date(2026, 3, 20)),   // US spring forward
+            (date(2026, 1, 1), date(2026, 4, 1)),    // 90 days, Auckland's change
+            (date(2026, 10, 30), date(2026, 11, 2)), // US fall back, 4 days
+            (date(2026, 5, 5), date(2026, 5, 5)),    // one day
+            (at(2026, 6, 1, 7), at(2026, 6, 9, 13)), // instants off midnight
+        ];
+        let mut masked = 0;
+        for tz in zones {
+            for (start, end) in &ranges {
+                let range = resolve_range(Some(*start), Some(*end), tz, now, 30).unwrap();
+                for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
+                    let periods = buckets(&range, granularity);
+                    let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+                    masked += usize::from(!read.hours_of_day.is_empty());
+                    let got = bucket_sums(&periods, &read, rows_for(&read));
+                    assert_eq!(
+                        got,
+                        naive(&periods),
+                        "{tz} {start:?}..{end:?} {granularity:?}: {read:?}"
+                    );
+                }
+            }
+        }
+        assert!(masked > 0, "some plans read hours by the hour of the day");
+        // UTC days need no hour rows at all.
+        let range = resolve_range(
+            Some(date(2026, 1, 1)),
+            Some(date(2026, 3, 31)),
+            chrono_tz::UTC,
+            now,
+            30,
+        )
+        .unwrap();
+        let periods = buckets(&range, Granularity::Day);
+        let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+        assert_eq!(read.hours, Vec::new());
+        // Chicago: the six (five in summer) evening hours of each UTC day.
+        let range = resolve_range(
+            Some(date(2026, 1, 1)),
+            Some(date(2026, 3, 31)),
+            chrono_tz::America::Chicago,
+            now,
+            30,
+        )
+        .unwrap();
+        let periods = buckets(&range, Granularity::Day);
+        let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+        assert_eq!(
+            read.hours_of_day,
+            (0..6).map(|h| h * HOUR).collect::<Vec<_>>()
+        );
+    }
 }

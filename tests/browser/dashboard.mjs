@@ -86,8 +86,9 @@ try {
 
   // Headline total and every table agree with the API to the cent.
   async function agree(label) {
-    const scope = await page.$eval('#dashboard', (m) => ({ start: m.dataset.start, end: m.dataset.end, tz: m.dataset.tz }));
-    const query = `start=${scope.start}&end=${scope.end}&tz=${encodeURIComponent(scope.tz)}`;
+    const scope = await page.$eval('#dashboard', (m) => ({ start: m.dataset.start, end: m.dataset.end, tz: m.dataset.tz, basis: m.dataset.basis }));
+    const query = `start=${scope.start}&end=${scope.end}&tz=${encodeURIComponent(scope.tz)}&basis=${scope.basis}`;
+    check((await page.textContent('#range-line')).includes(`basis ${scope.basis}`), `${label}: the range line names the basis`);
     const total = await apiText(`/costs/range?${query}`, 'total_cost_usd');
     const shown = (await page.textContent('#total')).trim();
     check(shown === cents(total.text), `${label}: total ${shown} vs /costs/range ${total.text}`);
@@ -101,8 +102,45 @@ try {
     }
     return { ...scope, total: shown, api_total: total.text };
   }
+
+  // The coverage card and the reconciliation table agree with /costs/reconciliation.
+  async function reconciled(label) {
+    const scope = await page.$eval('#dashboard', (m) => ({ start: m.dataset.start, end: m.dataset.end, tz: m.dataset.tz }));
+    const path = `/costs/reconciliation?start=${scope.start}&end=${scope.end}&tz=${encodeURIComponent(scope.tz)}&group_by=month`;
+    const reply = await fetch(`${base}${path}`, { headers: { 'X-API-Key': key } });
+    check(reply.ok, `${path}: HTTP ${reply.status}`);
+    const text = await reply.text();
+    // Exact decimal text of every figure, in document order (totals come first).
+    const figure = (name) => [...text.matchAll(new RegExp(`"${name}":(-?[0-9.]+|null)`, 'g'))].map((m) => m[1]);
+    const body = JSON.parse(text);
+    const [billed, explained, unattributed, over] = ['billed_usd', 'explained_usd', 'unattributed_usd', 'over_attributed_usd']
+      .map((name) => figure(name)[0]);
+    const coverage = figure('coverage')[0];
+    check(coverage !== 'null', `${label}: the demo range has a bill`);
+    const pct = `${(Number(coverage) * 100).toFixed(1)}%`;
+    const card = (await page.textContent('#coverage')).trim();
+    check(card === pct, `${label}: coverage card ${card} vs ${coverage}`);
+    const note = await page.textContent('#coverage-note');
+    check(note.includes(`${cents(unattributed)} unattributed`) && note.includes(`${cents(over)} over-attributed`),
+      `${label}: coverage note ${note} vs ${unattributed} / ${over}`);
+    const rows = await page.$$eval('#table-reconciliation tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    check(rows.length === body.models.length, `${label}: a row per model (${rows.length} vs ${body.models.length})`);
+    // The models' figures follow the totals' in the document, in the same order.
+    const names = ['billed_usd', 'attributed_usd', 'explained_usd', 'unattributed_usd', 'over_attributed_usd', 'unbilled_attributed_usd'];
+    const exact = Object.fromEntries(names.map((n) => [n, figure(n)]));
+    body.models.forEach((line, i) => {
+      check(rows[i][0].endsWith(line.model), `${label}: row ${i} is ${line.model} (${rows[i][0]})`);
+      names.forEach((n, j) => check(rows[i][j + 1] === cents(exact[n][i + 1]), `${label}: ${line.model} ${n} ${rows[i][j + 1]} vs ${exact[n][i + 1]}`));
+    });
+    const foot = await page.$$eval('#table-reconciliation tfoot td', (tds) => tds.map((td) => td.textContent));
+    check(foot[0] === cents(billed) && foot[2] === cents(explained), `${label}: reconciliation totals ${foot}`);
+    check((await page.textContent('#reconciliation-note')).includes('hours billed'), `${label}: the billed hours are named`);
+    return { coverage: card, billed, explained, unattributed, over };
+  }
   summary.thirty_days = await agree('30 days');
+  check(summary.thirty_days.basis === 'reconciled', 'the reconciled basis is the default');
   check(summary.thirty_days.total !== '$0.00', 'demo data is shown');
+  summary.reconciliation = await reconciled('30 days');
   for (const id of ['average', 'projection', 'change']) {
     const text = (await page.textContent(`#${id}`)).trim();
     check(text && text !== '–', `${id} is filled (${text})`);
@@ -127,10 +165,20 @@ try {
   summary.projects = projects;
   await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
 
+  // The basis switch: raw adds the bill and the agents' records up; back to reconciled.
+  await page.selectOption('#basis-picker', 'raw');
+  await ready({ 'data-basis': 'raw' });
+  summary.raw = await agree('30 days raw');
+  check(Number(summary.raw.api_total) > Number(summary.thirty_days.api_total),
+    `raw (${summary.raw.api_total}) counts the explained part twice, reconciled (${summary.thirty_days.api_total}) once`);
+  await page.selectOption('#basis-picker', 'reconciled');
+  await ready({ 'data-basis': 'reconciled' });
+
   // Another range: the last 7 days.
   await page.click('#range-picker [data-range="7"]');
   await ready({ 'data-range': '7' });
   summary.seven_days = await agree('7 days');
+  await reconciled('7 days');
   const days = (Date.parse(summary.seven_days.end) - Date.parse(summary.seven_days.start)) / 86400000 + 1;
   check(days === 7, `7 days: ${summary.seven_days.start} to ${summary.seven_days.end}`);
 
@@ -140,8 +188,9 @@ try {
   const widths = await page.evaluate(() => ({
     page: document.documentElement.scrollWidth,
     chart: document.querySelector('#chart svg').getBoundingClientRect().width,
+    reconciliation: document.querySelector('#reconciliation').getBoundingClientRect().width,
   }));
-  check(widths.page <= 380 && widths.chart <= 380, `phone width: ${JSON.stringify(widths)}`);
+  check(widths.page <= 380 && widths.chart <= 380 && widths.reconciliation <= 380, `phone width: ${JSON.stringify(widths)}`);
   await page.screenshot({ path: join(shots, 'dashboard-phone.png'), fullPage: true });
 
   // The key is asked once: a reload goes straight to the dashboard.

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
 use super::{
-    BilledHours, CellFigureRow, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery, DynStore,
-    Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store,
-    StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
+    BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
+    DynStore, Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim,
+    Store, StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
@@ -270,13 +270,8 @@ impl Store for Buffered {
         self.inner.write_collected(records, coverage).await
     }
 
-    async fn cell_figures(
-        &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        by_day: bool,
-    ) -> Result<Vec<CellFigureRow>, StoreError> {
-        self.inner.cell_figures(start, end, by_day).await
+    async fn cell_figures(&self, read: &CellRead) -> Result<Vec<CellFigureRow>, StoreError> {
+        self.inner.cell_figures(read).await
     }
 
     async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError> {

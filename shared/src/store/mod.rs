@@ -111,11 +111,26 @@ pub enum CellFigure {
     Explained,
 }
 
+/// Which rows of the per-cell figures [`Store::cell_figures`] reads: day rows of whole
+/// UTC days, and hour rows of some ranges (all in epoch seconds, whole hours).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CellRead {
+    /// The day rows of the UTC days in `[first, end)` (midnights).
+    pub days: Option<(i64, i64)>,
+    /// The hour rows in these ranges `[start, end)`…
+    pub hours: Vec<(i64, i64)>,
+    /// …and, when not empty, only at these hours of the UTC day (seconds after
+    /// midnight, sorted).
+    pub hours_of_day: Vec<i64>,
+}
+
 /// One figure of one cell (or of its cells of one UTC day) from the rollups.
 #[derive(Debug, Clone)]
 pub struct CellFigureRow {
     /// The hour, or the UTC day.
     pub at: DateTime<Utc>,
+    /// A UTC day's row (else an hour's).
+    pub day: bool,
     pub provider: String,
     pub model: String,
     pub figure: CellFigure,
@@ -352,14 +367,8 @@ pub trait Store: Send + Sync + 'static {
         records: Vec<UsageRecord>,
         coverage: &Coverage,
     ) -> Result<Vec<WriteOutcome>, StoreError>;
-    /// The figures of the cells of `[start, end)` (see [`CellFigure`]); with `by_day`,
-    /// whole UTC days summed per day.
-    async fn cell_figures(
-        &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        by_day: bool,
-    ) -> Result<Vec<CellFigureRow>, StoreError>;
+    /// The rows of the per-cell figures (see [`CellFigure`]) that `read` names.
+    async fn cell_figures(&self, read: &CellRead) -> Result<Vec<CellFigureRow>, StoreError>;
     /// Which hours each provider's collections covered: `(provider, first hour,
     /// last hour + 1 h, hours)`, by provider.
     async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError>;

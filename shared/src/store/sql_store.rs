@@ -7,9 +7,9 @@ use super::backend::Backend;
 use super::write::Extras;
 use super::{edit, logs, read, write};
 use super::{
-    BilledHours, CellFigureRow, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery, Filters,
-    GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store, StoreError,
-    Totals, UsageQuery, WriteMode, WriteOutcome,
+    BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
+    Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store,
+    StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
@@ -102,13 +102,8 @@ impl Store for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    async fn cell_figures(
-        &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        by_day: bool,
-    ) -> Result<Vec<CellFigureRow>, StoreError> {
-        read::cell_figures(&self.db, (start, end), by_day).await
+    async fn cell_figures(&self, read: &CellRead) -> Result<Vec<CellFigureRow>, StoreError> {
+        read::cell_figures(&self.db, read).await
     }
 
     async fn billed_hours(&self) -> Result<Vec<BilledHours>, StoreError> {

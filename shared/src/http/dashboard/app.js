@@ -16,9 +16,17 @@
     'America/Sao_Paulo', 'Europe/London', 'Europe/Berlin', 'Europe/Paris', 'Africa/Johannesburg',
     'Asia/Dubai', 'Asia/Singapore', 'Asia/Tokyo', 'Australia/Brisbane', 'Pacific/Auckland'];
   const DIMENSIONS = { model: 'Model', project: 'Project', agent: 'Agent', session_type: 'Session type' };
+  const BASES = {
+    reconciled: 'reconciled: the bill is the total, agents\' records say who spent it',
+    raw: 'raw: every record added up (pulled and pushed usage both count)',
+    billed: 'billed: the admin APIs\' records only',
+    attributed: 'attributed: pushed and imported records only, at their own cost',
+  };
+  const PROVIDERS = { anthropic: 'Anthropic', openai: 'OpenAI' };
   const PREFS = 'cost-tracker.dashboard';
 
-  const prefs = Object.assign({ range: '30', stack: 'model', tz: '', start: '', end: '' }, readPrefs());
+  const prefs = Object.assign({ range: '30', stack: 'model', tz: '', start: '', end: '', basis: 'reconciled' }, readPrefs());
+  if (!BASES[prefs.basis]) prefs.basis = 'reconciled';
   let key = '';
   let generation = 0;
   let shown = null; // the last range report drawn, for redrawing on resize
@@ -286,6 +294,65 @@
       el('td', { class: 'num' }, report.breakdown.length ? '100%' : ''), el('td', { class: 'num' }, report.requests.toLocaleString('en-US')));
   }
 
+  // The coverage card: how much of the range's bill the agents' records explain.
+  function renderCoverage(rec) {
+    if (rec.error) {
+      setFigure('coverage', '–', rec.error);
+      return;
+    }
+    const billed = micros(rec.billed_usd);
+    const card = $('coverage-card');
+    if (billed === 0) {
+      const agents = micros(rec.attributed_usd);
+      setFigure('coverage', 'No bill', agents ? `${money(agents)} from agent records, no collected bill in this range`
+        : 'no collected bill in this range');
+      card.title = 'No collection of the Anthropic or OpenAI admin API covers this range: agent records count at their own cost.';
+      return;
+    }
+    setFigure('coverage', percent(rec.coverage),
+      `${money(micros(rec.unattributed_usd))} unattributed, ${money(micros(rec.over_attributed_usd))} over-attributed`);
+    card.title = `${money(micros(rec.explained_usd))} of the ${money(billed)} billed is explained by agent records `
+      + '(per hour and model, up to the bill); the rest counts as session type "other". Agent records beyond the bill '
+      + 'are over-attributed and scaled down to it.';
+  }
+
+  const billedHour = (instant) => instant.replace('T', ' ').replace(/:00(\.0+)?Z$/, ' UTC');
+
+  function renderReconciliation(rec) {
+    $('reconciliation').hidden = Boolean(rec.error);
+    if (rec.error) return;
+    // `opt` columns give way on narrow screens, `opt2` on phones.
+    const columns = [['Model', ''], ['Billed', 'num'], ['Agents', 'num opt'], ['Explained', 'num'],
+      ['Unattributed', 'num opt2'], ['Over-attributed', 'num opt2'], ['Unbilled agents', 'num opt'], ['Coverage', 'num']];
+    const cells = (f) => [f.billed_usd, f.attributed_usd, f.explained_usd, f.unattributed_usd,
+      f.over_attributed_usd, f.unbilled_attributed_usd].map((usd) => money(micros(usd)))
+      .concat(f.coverage === null ? '–' : percent(f.coverage));
+    const table = $('table-reconciliation');
+    table.replaceChildren();
+    const head = el('tr');
+    for (const [text, cls] of columns) head.append(el('th', { scope: 'col', class: cls }, text));
+    table.appendChild(el('thead')).appendChild(head);
+    const body = table.appendChild(el('tbody'));
+    const row = (parent, label, f, provider) => {
+      const tr = parent.appendChild(el('tr'));
+      const th = tr.appendChild(el('th', { scope: 'row', class: 'key' }));
+      if (provider) th.append(el('span', { class: 'provider' }, `${PROVIDERS[provider] || provider} · `));
+      th.append(label);
+      cells(f).forEach((text, i) => tr.append(el('td', { class: columns[i + 1][1] }, text)));
+      return tr;
+    };
+    for (const line of rec.models) row(body, line.model, line, line.provider);
+    if (!rec.models.length) {
+      body.appendChild(el('tr')).appendChild(el('td', { colspan: String(columns.length), class: 'empty' }, 'No usage in this range.'));
+    }
+    row(table.appendChild(el('tfoot')), 'Total', rec);
+    const billed = rec.billed.map((b) => `${PROVIDERS[b.provider] || b.provider}: ${plural(b.billed_hours, 'hour')} billed, `
+      + `${billedHour(b.first_billed_hour)} to ${billedHour(b.billed_until)}`);
+    $('reconciliation-note').textContent = (billed.length ? `${billed.join('; ')}. ` : 'No provider\'s bill has been collected. ')
+      + 'Explained is the part of the bill that agent records account for, hour by hour and model by model; '
+      + 'over-attributed is agent cost beyond the bill (left out of every total); unbilled agents is agent cost in hours no collection covered.';
+  }
+
   function renderUnpriced(range, byModel) {
     const band = $('unpriced-band');
     const models = byModel.breakdown.filter((i) => i.unpriced_requests > 0).map((i) => i.key);
@@ -311,8 +378,10 @@
       let cls = 'off';
       if (p.configured && !run) [state, cls] = ['On, not run yet', 'warn'];
       if (run) [state, cls] = [`Last run ${run.status}, ${when(run.finished_at || run.started_at)}`, run.status === 'failed' ? 'bad' : 'ok'];
+      const bill = (status.billed_hours || []).find((b) => b.provider === name);
       grid.append(statusItem(`${title} collection`, state, cls, [
         p.watermark && `Collected up to ${p.watermark.replace('T', ' ').replace(/:00(\.0+)?Z$/, ' UTC')}`,
+        bill && `Bill on record: ${plural(bill.billed_hours, 'hour')}, to ${billedHour(bill.billed_until)}`,
         p.last_error && `Last error: ${p.last_error}`,
       ]));
     }
@@ -348,7 +417,7 @@
     const today = todayIn(tz);
     const range = currentRange(today);
     const days = daysBetween(range.start, range.end) + 1;
-    const scope = { start: range.start, end: range.end, tz };
+    const scope = { start: range.start, end: range.end, tz, basis: prefs.basis };
     pressed('range-picker', 'range', prefs.range);
     pressed('stack-picker', 'stack', prefs.stack);
     try {
@@ -360,16 +429,19 @@
       } else {
         const prev = previousPeriod(range, days, today);
         const monthFrom = [`${today.slice(0, 8)}01`, addDays(today, -7)].sort()[0];
-        const [report, byModel, byProject, byAgent, byType, previous, month, status] = await Promise.all([
+        const [report, byModel, byProject, byAgent, byType, previous, month, status, rec] = await Promise.all([
           stacked,
           api('/costs/by-model', scope), api('/costs/by-project', scope),
           api('/costs/by-agent', scope), api('/costs/by-session-type', scope),
-          api('/costs/range', { start: prev.start, end: prev.end, tz, group_by: 'month' }),
-          api('/costs/range', { start: monthFrom, end: today, tz, group_by: 'day' }),
+          api('/costs/range', { start: prev.start, end: prev.end, tz, group_by: 'month', basis: prefs.basis }),
+          api('/costs/range', { start: monthFrom, end: today, tz, group_by: 'day', basis: prefs.basis }),
           api('/admin/status'),
+          // Zones off whole hours cannot be reconciled (cells are UTC hours): say so, draw the rest.
+          api('/costs/reconciliation', { start: range.start, end: range.end, tz, group_by: 'month' })
+            .catch((err) => { if (err instanceof KeyRejected) throw err; return { error: err.message }; }),
         ]);
         if (mine !== generation) return;
-        $('range-line').textContent = `${range.label}: ${report.start} to ${report.end} (${report.timezone})`;
+        $('range-line').textContent = `${range.label}: ${report.start} to ${report.end} (${report.timezone}), basis ${BASES[report.basis] || report.basis}`;
         renderHeadline(report, days, today, previous, prev, month);
         renderChart(report);
         renderTable('model', byModel);
@@ -377,10 +449,12 @@
         renderTable('agent', byAgent);
         renderTable('session_type', byType);
         renderUnpriced(report, byModel);
+        renderCoverage(rec);
+        renderReconciliation(rec);
         renderStatus(status);
       }
       showError('');
-      Object.assign(main.dataset, { start: range.start, end: range.end, tz, stack: prefs.stack, range: prefs.range });
+      Object.assign(main.dataset, { start: range.start, end: range.end, tz, stack: prefs.stack, range: prefs.range, basis: prefs.basis });
       main.hidden = false;
       main.setAttribute('aria-busy', 'false');
     } catch (err) {
@@ -400,9 +474,12 @@
   async function downloadCsv(dimension) {
     const tz = prefs.tz;
     const range = currentRange(todayIn(tz));
-    const path = `/costs/by-${dimension.replace('_', '-')}`;
+    const reconciliation = dimension === 'reconciliation';
+    const path = reconciliation ? '/costs/reconciliation' : `/costs/by-${dimension.replace('_', '-')}`;
+    const params = { start: range.start, end: range.end, tz, format: 'csv' };
+    if (reconciliation) params.group_by = 'day'; else params.basis = prefs.basis;
     try {
-      const reply = await fetch(`${path}?${new URLSearchParams({ start: range.start, end: range.end, tz, format: 'csv' })}`, {
+      const reply = await fetch(`${path}?${new URLSearchParams(params)}`, {
         headers: { 'X-API-Key': key }, credentials: 'same-origin',
       });
       if (!reply.ok) throw new Error(`${path}: HTTP ${reply.status}`);
@@ -462,6 +539,12 @@
       prefs.stack = choice.dataset.stack;
       savePrefs();
       refresh(true);
+    });
+    $('basis-picker').value = prefs.basis;
+    $('basis-picker').addEventListener('change', (event) => {
+      prefs.basis = event.target.value;
+      savePrefs();
+      refresh();
     });
     $('tz-picker').addEventListener('change', (event) => {
       prefs.tz = event.target.value;

@@ -244,6 +244,15 @@ pub async fn get(app: &Router, uri: &str) -> Reply {
 }
 
 /// POST JSON with the test key.
+/// The records `GET /api/usage?{query}` lists (panics, with the answer, when it fails).
+pub async fn listed_records(app: &Router, query: &str) -> Vec<Value> {
+    let reply = get(app, &format!("/api/usage?{query}")).await;
+    reply.body["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("GET /api/usage?{query}: {}", reply.text))
+        .clone()
+}
+
 pub async fn post(app: &Router, uri: &str, body: Value) -> Reply {
     call(app, Method::POST, uri, Some(body), Some(TEST_KEY)).await
 }

@@ -558,6 +558,81 @@ async fn late_data_is_pushed_again_with_a_higher_revision() {
     }
 }
 
+/// A bill collected after a day was pushed: the day is pushed again with its reconciled
+/// figures (the bill is the total, the agents' records explain it), never the double sum.
+#[tokio::test]
+async fn a_late_bill_re_pushes_the_day_reconciled() {
+    use shared::domain::usage::Source;
+    use shared::store::Coverage;
+    for t in both_stores().await {
+        let b = t.backend;
+        let (vault, _, syncer) = example(&t).await;
+        run(&syncer, NOW).await;
+        let first = vault
+            .requests()
+            .into_iter()
+            .find(|r| r.date() == "2026-11-19")
+            .unwrap();
+        assert_eq!(
+            dec(&first.json()["meta_data"]["total_cost"]),
+            Decimal::new(5230, 2)
+        );
+
+        // The Anthropic bill of 09:00–10:00: $40 of claude-opus-4-6, of which the
+        // agents' e1 explains $30.25.
+        let mut bucket = reported_usage(
+            "bill-09",
+            at("2026-11-19T09:00:00Z"),
+            "claude-opus-4-6",
+            Decimal::new(40, 0),
+        );
+        bucket.facts.source = Source::Anthropic;
+        bucket.facts.bucket_seconds = 3600;
+        bucket.facts.api_key_id = Some("apikey_01".into());
+        bucket.session_type = Some(SessionType::Other);
+        let hour = at("2026-11-19T09:00:00Z").timestamp();
+        ledger(&t.store)
+            .ingest_collected(
+                vec![bucket],
+                &Coverage::of_range("anthropic", hour, hour + 3600),
+            )
+            .await
+            .unwrap();
+
+        let report = run(&syncer, "2026-11-20T11:00:00Z").await;
+        assert_eq!(report.pushed, 1, "{b}: {report:?}");
+        let repush = vault.requests().pop().unwrap();
+        assert_eq!(
+            (repush.date(), repush.revision()),
+            ("2026-11-19".to_string(), 2),
+            "{b}"
+        );
+        let meta = &repush.json()["meta_data"];
+        // 52.30 − 30.25 + 40: the raw double sum would be 92.30.
+        assert_eq!(
+            dec(&meta["total_cost"]),
+            Decimal::new(6205, 2),
+            "{b}: {meta}"
+        );
+        assert_eq!(dec(&meta["by_model"]["opus"]), Decimal::new(5825, 2), "{b}");
+        assert_eq!(
+            dec(&meta["by_session_type"]["other"]),
+            Decimal::new(975, 2),
+            "{b}"
+        );
+        assert_eq!(
+            dec(&meta["by_session_type"]["main"]),
+            Decimal::new(3025, 2),
+            "{b}"
+        );
+        assert_eq!(
+            run(&syncer, "2026-11-20T12:00:00Z").await.pushed,
+            0,
+            "{b}: changed once, pushed once"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_500_and_a_429_are_retried_until_the_push_succeeds() {
     let t = integration_tests::postgres_store().await;

@@ -256,6 +256,39 @@ async fn the_bill_is_the_total_and_the_agents_explain_it() {
             "{b}: {last}"
         );
 
+        // A cost CSV names its basis: a header, and the file name when not the default.
+        for (basis, name) in [
+            ("", "ai-costs-by-model-2026-11-10_2026-11-11.csv"),
+            (
+                "&basis=raw",
+                "ai-costs-by-model-raw-2026-11-10_2026-11-11.csv",
+            ),
+        ] {
+            let csv = get(&app, &format!("/costs/by-model?{RANGE}&format=csv{basis}")).await;
+            let header = |h: &str| csv.headers[h].to_str().unwrap().to_string();
+            let want = if basis.is_empty() {
+                "reconciled"
+            } else {
+                "raw"
+            };
+            assert_eq!(header("x-cost-basis"), want, "{b}");
+            assert!(
+                header("content-disposition").contains(name),
+                "{b}: {}",
+                header("content-disposition")
+            );
+        }
+        let day = get(&app, "/costs/daily?date=2026-11-10&format=csv&basis=billed").await;
+        assert_eq!(day.headers["x-cost-basis"], "billed", "{b}");
+        assert!(
+            day.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("ai-costs-daily-billed-2026-11-10.csv"),
+            "{b}: {:?}",
+            day.headers
+        );
+
         // Chicago days add up to the Chicago range.
         let chicago = get(
             &app,
@@ -323,17 +356,14 @@ async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
         assert_eq!(dec(&rec.body["unattributed_usd"]), usd("25"), "{b}");
 
         // Deleting it moves everything back.
-        let list = get(
+        let id = integration_tests::listed_records(
             &app,
-            "/api/usage?start_date=2026-11-10&end_date=2026-11-10&limit=100",
+            "start_date=2026-11-10&end_date=2026-11-10&limit=100",
         )
-        .await;
-        let id = list.body["records"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{}", list.text))
-            .iter()
-            .find(|r| r["event_id"] == "p7")
-            .unwrap()["id"]
+        .await
+        .iter()
+        .find(|r| r["event_id"] == "p7")
+        .unwrap()["id"]
             .as_i64()
             .unwrap();
         let deleted = call(
@@ -383,5 +413,163 @@ async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
             .await
             .unwrap();
         assert_eq!(raw.cost, Pico::from_usd(usd("70.5")).unwrap(), "{b}");
+    }
+}
+
+/// Migrates a new database of `backend` to migration 0008, the schema before the
+/// reconciled basis, with the migration files themselves.
+async fn migrated_to_0008(backend: &str, url: &str) {
+    let dir = integration_tests::serve::repo_root().join(format!("migrations/{backend}"));
+    let mut migrator = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    let before: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 8)
+        .cloned()
+        .collect();
+    assert_eq!(before.len(), 8, "migrations 0001–0008");
+    migrator.migrations = before.into();
+    match backend {
+        "sqlite" => {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+            let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+                .await
+                .unwrap();
+            migrator.run(&pool).await.unwrap();
+            pool.close().await;
+        }
+        _ => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            migrator.run(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+/// The tables a store at 0008 had (records and their raw rollups), copied from the
+/// store at `from` (folded) into the database at `to`: the one-dimension rollups
+/// without the layers 0009 added.
+async fn copy_0008_tables(backend: &str, from: &str, to: &str) {
+    const TABLES: [(&str, &str); 3] = [
+        ("usage_records", ""),
+        ("usage_rollups", ""),
+        (
+            "usage_rollup_dims",
+            " WHERE dim NOT LIKE '%@%' AND dim <> 'cell'",
+        ),
+    ];
+    match backend {
+        "sqlite" => {
+            let path = from.trim_start_matches("sqlite://");
+            let options: sqlx::sqlite::SqliteConnectOptions = to.parse().unwrap();
+            let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+            sqlx::query(&format!("ATTACH DATABASE '{path}' AS old"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            for (table, condition) in TABLES {
+                sqlx::query(&format!(
+                    "INSERT INTO main.{table} SELECT * FROM old.{table}{condition}"
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+        }
+        _ => {
+            let mut old = <sqlx::PgConnection as sqlx::Connection>::connect(from)
+                .await
+                .unwrap();
+            let mut new = <sqlx::PgConnection as sqlx::Connection>::connect(to)
+                .await
+                .unwrap();
+            for (table, condition) in TABLES {
+                let (rows,): (String,) = sqlx::query_as(&format!(
+                    "SELECT COALESCE(json_agg(t), '[]')::text FROM (SELECT * FROM {table}{condition}) t"
+                ))
+                .fetch_one(&mut old)
+                .await
+                .unwrap();
+                sqlx::query(&format!(
+                    "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"
+                ))
+                .bind(rows)
+                .execute(&mut new)
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// Data stored before migration 0009 is reconciled on the first start after it: the
+/// hours with pulled records become billed (the migration), and their cells are
+/// settled once (`reconcile_backfill`), as if the data had been written since.
+#[tokio::test]
+async fn data_stored_before_the_migration_is_reconciled_once_on_start() {
+    for t in both_stores().await {
+        let b = t.backend;
+        setup(&t.store, &app(&t.store, "UTC")).await;
+        t.store.fold_pending_rollups().await.unwrap();
+        let url = match b {
+            "sqlite" => integration_tests::new_sqlite_url(),
+            _ => integration_tests::new_postgres_url().await,
+        };
+        migrated_to_0008(b, &url).await;
+        copy_0008_tables(b, &t.url, &url).await;
+
+        for start in ["first", "second"] {
+            let store = shared::store::open(&url).await.unwrap();
+            store.migrate().await.unwrap();
+            let app = app(&store, "UTC");
+            // Hours 09–12 have pulled records: billed. Hour 13 was covered by the chunk
+            // but has no pulled record, so before 0009 nothing said it was billed: its
+            // heartbeat counts at its own cost.
+            let status = get(&app, "/admin/status").await;
+            assert_eq!(
+                status.body["billed_hours"][0]["billed_hours"], 4,
+                "{b} {start}: {}",
+                status.text
+            );
+            let range = get(&app, &format!("/costs/range?{RANGE}")).await;
+            assert_eq!(
+                dec(&range.body["total_cost_usd"]),
+                usd("43.5"),
+                "{b} {start}"
+            );
+            let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+            for (key, cost) in [
+                ("main", "21.5"),
+                ("subagent", "2"),
+                ("heartbeat", "1"),
+                ("other", "19"),
+            ] {
+                assert_eq!(cost_of(&by.body, key), usd(cost), "{b} {start} {key}");
+            }
+            assert_eq!(
+                hourly(&store, Basis::Reconciled).await,
+                vec![
+                    (9, usd("11.5")),
+                    (10, usd("10")),
+                    (11, usd("10")),
+                    (12, usd("4")),
+                    (13, usd("1"))
+                ],
+                "{b} {start}"
+            );
+            let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
+            for (field, value) in [
+                ("billed_usd", "34"),
+                ("explained_usd", "15"),
+                ("unattributed_usd", "19"),
+                // Hour 11 only: hour 13's $1 is no longer in a billed cell.
+                ("over_attributed_usd", "2"),
+                ("unbilled_attributed_usd", "9.5"),
+            ] {
+                assert_eq!(dec(&rec.body[field]), usd(value), "{b} {start} {field}");
+            }
+            let raw = get(&app, &format!("/costs/range?{RANGE}&basis=raw")).await;
+            assert_eq!(dec(&raw.body["total_cost_usd"]), usd("60.5"), "{b} {start}");
+        }
     }
 }

@@ -125,6 +125,27 @@ pub fn file_name(parts: &[&str], start: &str, end: &str) -> String {
         .collect()
 }
 
+/// The response header that names the basis of a cost CSV (the JSON says it in `basis`).
+pub const BASIS_HEADER: &str = "x-cost-basis";
+
+/// A cost report's CSV attachment: `X-Cost-Basis` names its basis, and a basis other
+/// than the default `reconciled` is part of the file name
+/// (`ai-costs-by-model-raw-2026-11-01_2026-11-30.csv`), so two exports never share one.
+fn report_attachment(parts: &[&str], header: &crate::reports::Header, body: String) -> Response {
+    let basis = header.basis.as_str();
+    let mut parts = parts.to_vec();
+    if header.basis != crate::store::Basis::Reconciled {
+        parts.push(basis);
+    }
+    let name = file_name(&parts, &header.start, &header.end);
+    let mut response = attachment(&name, Body::from(body));
+    response.headers_mut().insert(
+        http::HeaderName::from_static(BASIS_HEADER),
+        HeaderValue::from_static(basis),
+    );
+    response
+}
+
 /// A `text/csv` attachment.
 pub fn attachment(file_name: &str, body: Body) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
@@ -256,12 +277,7 @@ pub fn breakdown(report: &Breakdown) -> Response {
         item_row(&mut csv, &[], item);
     }
     let dim = report.dimension.replace('_', "-");
-    let name = file_name(
-        &["ai-costs-by", &dim],
-        &report.header.start,
-        &report.header.end,
-    );
-    attachment(&name, Body::from(csv.into_string()))
+    report_attachment(&["ai-costs-by", &dim], &report.header, csv.into_string())
 }
 
 /// `GET /costs/range?format=csv` (and `/api/usage/summary`): one row per bucket, or with
@@ -310,8 +326,7 @@ pub fn range(report: &RangeReport, what: &str) -> Response {
         by = format!("by-{}", dim.replace('_', "-"));
         parts.push(&by);
     }
-    let name = file_name(&parts, &report.header.start, &report.header.end);
-    attachment(&name, Body::from(csv.into_string()))
+    report_attachment(&parts, &report.header, csv.into_string())
 }
 
 /// The three breakdowns of a day or period in long form: `dimension, key, cost_usd, share, counts…`.
@@ -340,8 +355,7 @@ pub fn daily(report: &DailyReport) -> Response {
         &report.by_project,
         &report.by_session_type,
     );
-    let name = file_name(&["ai-costs-daily"], &report.date, &report.date);
-    attachment(&name, Body::from(csv.into_string()))
+    report_attachment(&["ai-costs-daily"], &report.header, csv.into_string())
 }
 
 /// `GET /costs/summary/*?format=csv`: breakdowns, then one `day` row per day (share of the period).
@@ -368,12 +382,7 @@ pub fn summary(report: &SummaryReport, which: &str) -> Response {
         row.extend(counts(&day.counts));
         csv.row(row);
     }
-    let name = file_name(
-        &["ai-costs", which],
-        &report.header.start,
-        &report.header.end,
-    );
-    attachment(&name, Body::from(csv.into_string()))
+    report_attachment(&["ai-costs", which], &report.header, csv.into_string())
 }
 
 /// `GET /costs/daily-summary?format=csv`: the Context Vault summary, one row per figure (cents).

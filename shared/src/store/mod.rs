@@ -119,9 +119,8 @@ pub struct CellRead {
     pub days: Option<(i64, i64)>,
     /// The hour rows in these ranges `[start, end)`…
     pub hours: Vec<(i64, i64)>,
-    /// …and, when not empty, only at these hours of the UTC day (seconds after
-    /// midnight, sorted).
-    pub hours_of_day: Vec<i64>,
+    /// …and of these hours (their starts).
+    pub listed: Vec<i64>,
 }
 
 /// One figure of one cell (or of its cells of one UTC day) from the rollups.

@@ -417,36 +417,31 @@ pub(crate) async fn cell_figures(
     read: &super::CellRead,
 ) -> Result<Vec<super::CellFigureRow>, StoreError> {
     use super::reconcile::{CELL, CELL_ATTRIBUTED, CELL_EXPLAINED};
-    // Fixed integers (seconds after midnight), not input: written into the text.
-    let mask = match read.hours_of_day.as_slice() {
-        [] => String::new(),
-        hours => format!(
-            " AND (bucket_start % 86400) IN ({})",
-            hours
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    // One term per grain and range for the four figures (an index range per figure on
+    // both backends); listed hours as an IN list (fixed integers computed by the
+    // caller, not input), which both backends look up one by one: a zone's evening
+    // hours over 90 days are ~550 lookups per figure, where a range with a filter on
+    // the hour of the day read every hour row.
+    let dims = format!("dim IN ('{CELL}', 'cell@billed', '{CELL_ATTRIBUTED}', '{CELL_EXPLAINED}')");
     let mut terms = Vec::new();
     let mut bounds = Vec::new();
-    let mut term = |grain: &str, dim: &str, (lo, hi): (i64, i64), extra: &str| {
+    let mut ranges: Vec<(&str, (i64, i64))> = read.days.iter().map(|d| ("d", *d)).collect();
+    ranges.extend(read.hours.iter().map(|h| ("h", *h)));
+    for (grain, (lo, hi)) in ranges {
         bounds.push(lo);
         bounds.push(hi);
         terms.push(format!(
-            "(dim = '{dim}' AND grain = '{grain}' AND bucket_start >= ${} AND bucket_start < ${}{extra})",
+            "({dims} AND grain = '{grain}' AND bucket_start >= ${} AND bucket_start < ${})",
             bounds.len() - 1,
             bounds.len()
         ));
-    };
-    for dim in [CELL, "cell@billed", CELL_ATTRIBUTED, CELL_EXPLAINED] {
-        if let Some(days) = read.days {
-            term("d", dim, days, "");
-        }
-        for hours in &read.hours {
-            term("h", dim, *hours, &mask);
-        }
+    }
+    if !read.listed.is_empty() {
+        let listed: Vec<String> = read.listed.iter().map(i64::to_string).collect();
+        terms.push(format!(
+            "({dims} AND grain = 'h' AND bucket_start IN ({}))",
+            listed.join(", ")
+        ));
     }
     if terms.is_empty() {
         return Ok(Vec::new());

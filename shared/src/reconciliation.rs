@@ -191,7 +191,7 @@ const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
 /// More separate runs of hours than this are read as a list of hours (one term
 /// instead of one per run).
-const MAX_HOUR_RUNS: usize = 8;
+const MAX_HOUR_RUNS: usize = 2;
 
 /// The bucket of a UTC day's row: the one its noon falls in (any rule would do: the
 /// hours of the day in other buckets are moved, see [`plan`]).
@@ -209,7 +209,7 @@ fn hour_bucket(periods: &[Bucket], hour: i64) -> Option<usize> {
 /// (another bucket, or outside the range), which move from the day's bucket to their
 /// own: a 90-day report in Chicago reads 91 day rows and 6 hours a day per cell and
 /// figure, not 2,160 hours.
-fn plan(periods: &[Bucket], start: i64, end: i64) -> CellRead {
+fn plan(periods: &[Bucket], tz: chrono_tz::Tz, start: i64, end: i64) -> CellRead {
     let (first_day, end_day) = (
         start.div_euclid(DAY) * DAY,
         (end + DAY - 1).div_euclid(DAY) * DAY,
@@ -239,13 +239,16 @@ fn plan(periods: &[Bucket], start: i64, end: i64) -> CellRead {
         return CellRead {
             days: Some((first_day, end_day)),
             hours: runs,
-            listed: Vec::new(),
+            ..CellRead::default()
         };
     }
     CellRead {
         days: Some((first_day, end_day)),
         hours: Vec::new(),
         listed,
+        // In one UTC day, one local day and one side of the range, hours share their
+        // day's bucket and their own: they move alike.
+        sum_listed: Some((tz, start, end)),
     }
 }
 
@@ -300,7 +303,12 @@ pub async fn reconciliation(
     granularity: Granularity,
 ) -> Result<Reconciliation, StoreError> {
     let periods = buckets(range, granularity);
-    let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+    let read = plan(
+        &periods,
+        range.tz,
+        range.start.timestamp(),
+        range.end.timestamp(),
+    );
     let rows = store.cell_figures(&read).await?;
     let per_bucket = bucket_sums(&periods, &read, rows);
     let mut whole: BTreeMap<(String, String), Sums> = BTreeMap::new();
@@ -392,8 +400,31 @@ mod tests {
                     .hours
                     .iter()
                     .flat_map(|(lo, hi)| (*lo..*hi).step_by(HOUR as usize));
-                for hour in ranges.chain(read.listed.iter().copied()) {
+                for hour in ranges {
                     push(hour, false, model, figure, cost(hour, model, figure));
+                }
+                // Listed hours, summed as the store may sum them.
+                let mut groups: BTreeMap<(i64, NaiveDate, bool, bool), (i64, Pico)> =
+                    BTreeMap::new();
+                for &hour in &read.listed {
+                    let key = match read.sum_listed {
+                        Some((tz, start, end)) => (
+                            hour.div_euclid(DAY),
+                            DateTime::from_timestamp(hour, 0)
+                                .unwrap()
+                                .with_timezone(&tz)
+                                .date_naive(),
+                            hour >= start,
+                            hour < end,
+                        ),
+                        None => (hour, NaiveDate::MIN, false, false),
+                    };
+                    let group = groups.entry(key).or_insert((hour, Pico::ZERO));
+                    group.0 = group.0.min(hour);
+                    group.1 += cost(hour, model, figure);
+                }
+                for (first, sum) in groups.into_values() {
+                    push(first, false, model, figure, sum);
                 }
             }
         }
@@ -446,7 +477,12 @@ mod tests {
                 let range = resolve_range(Some(*start), Some(*end), tz, now, 30).unwrap();
                 for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
                     let periods = buckets(&range, granularity);
-                    let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+                    let read = plan(
+                        &periods,
+                        range.tz,
+                        range.start.timestamp(),
+                        range.end.timestamp(),
+                    );
                     masked += usize::from(!read.listed.is_empty());
                     let got = bucket_sums(&periods, &read, rows_for(&read));
                     assert_eq!(
@@ -468,7 +504,12 @@ mod tests {
         )
         .unwrap();
         let periods = buckets(&range, Granularity::Day);
-        let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+        let read = plan(
+            &periods,
+            range.tz,
+            range.start.timestamp(),
+            range.end.timestamp(),
+        );
         assert_eq!(read.hours, Vec::new());
         // Chicago: the six (five in summer) evening hours of each UTC day.
         let range = resolve_range(
@@ -480,7 +521,12 @@ mod tests {
         )
         .unwrap();
         let periods = buckets(&range, Granularity::Day);
-        let read = plan(&periods, range.start.timestamp(), range.end.timestamp());
+        let read = plan(
+            &periods,
+            range.tz,
+            range.start.timestamp(),
+            range.end.timestamp(),
+        );
         let of_day: std::collections::BTreeSet<i64> =
             read.listed.iter().map(|h| h.rem_euclid(DAY)).collect();
         assert_eq!(of_day, (0..6).map(|h| h * HOUR).collect());

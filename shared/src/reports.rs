@@ -267,7 +267,9 @@ async fn bucketed(
     let periods = buckets(&scope.range, granularity);
     let mut sums = vec![Totals::default(); periods.len()];
     let mut parts: Vec<BTreeMap<String, Totals>> = vec![BTreeMap::new(); periods.len()];
-    let grouping = stack_by.map_or(Grouping::Hour, Grouping::HourBy);
+    // Buckets are whole local days: the store may sum them per day.
+    let tz = scope.range.tz;
+    let grouping = stack_by.map_or(Grouping::Day(tz), |d| Grouping::DayBy(d, tz));
     let rows = store
         .rollup_totals(scope.range.start, scope.range.end, &scope.filters, grouping)
         .await?;

@@ -121,6 +121,10 @@ pub struct CellRead {
     pub hours: Vec<(i64, i64)>,
     /// …and of these hours (their starts).
     pub listed: Vec<i64>,
+    /// The listed hours may be answered summed per figure, cell, UTC day, local day
+    /// of this zone and side of this range `[start, end)` (one row per group, at its
+    /// first hour): the caller moves all the hours of such a group alike.
+    pub sum_listed: Option<(chrono_tz::Tz, i64, i64)>,
 }
 
 /// One figure of one cell (or of its cells of one UTC day) from the rollups.

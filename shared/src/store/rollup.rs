@@ -341,6 +341,11 @@ pub enum Grouping {
     Hour,
     By(Dimension),
     HourBy(Dimension),
+    /// Per local day of the zone (and value): each key's hour is one hour of its
+    /// day (its first with rows), so a caller cutting local days, weeks or months
+    /// puts it in the right bucket. A store may answer by the hour instead.
+    Day(chrono_tz::Tz),
+    DayBy(Dimension, chrono_tz::Tz),
 }
 
 /// The group a row of [`crate::store::Store::rollup_totals`] belongs to.

@@ -522,13 +522,7 @@ pub(crate) async fn cell_figures(
     // The cost's two limbs: the last of the sum columns.
     let limbs = &SUM_COLUMNS[SUM_COLUMNS.len() - 2..];
     let cost = limbs.join(", ");
-    let mut selects = Vec::new();
-    if !terms.is_empty() {
-        selects.push(format!(
-            "SELECT dim, grain, bucket_start, value, {cost} FROM usage_rollup_dims_live WHERE {}",
-            terms.join(" OR ")
-        ));
-    }
+    let mut summed = None;
     if !read.listed.is_empty() {
         let listed: Vec<String> = read.listed.iter().map(i64::to_string).collect();
         let listed = format!(
@@ -538,21 +532,29 @@ pub(crate) async fn cell_figures(
         match read.sum_listed {
             // SQLite: every row costs its driver microseconds, so ~12,000 listed hour
             // rows of a 90-day report in Chicago are summed to ~2,300 first.
-            Some((tz, start, end)) if db.name() == "sqlite" => selects.push(format!(
-                "SELECT dim, 'h' AS grain, MIN(bucket_start) AS bucket_start, value, \
-                 CAST(SUM({}) AS BIGINT), CAST(SUM({}) AS BIGINT) FROM usage_rollup_dims_live \
-                 WHERE {listed} GROUP BY dim, value, bucket_start / 86400, {}, \
-                 bucket_start >= {start}, bucket_start < {end}",
-                limbs[0],
-                limbs[1],
-                local_day("bucket_start", tz, start, end)
-            )),
-            _ => selects.push(format!(
-                "SELECT dim, grain, bucket_start, value, {cost} FROM usage_rollup_dims_live \
-                 WHERE {listed}"
-            )),
+            Some((tz, start, end)) if db.name() == "sqlite" => {
+                summed = Some(format!(
+                    "SELECT dim, 'h' AS grain, MIN(bucket_start) AS bucket_start, value, \
+                     CAST(SUM({}) AS BIGINT), CAST(SUM({}) AS BIGINT) \
+                     FROM usage_rollup_dims_live WHERE {listed} \
+                     GROUP BY dim, value, bucket_start / 86400, {}, \
+                     bucket_start >= {start}, bucket_start < {end}",
+                    limbs[0],
+                    limbs[1],
+                    local_day("bucket_start", tz, start, end)
+                ))
+            }
+            _ => terms.push(format!("({listed})")),
         }
     }
+    let mut selects = Vec::new();
+    if !terms.is_empty() {
+        selects.push(format!(
+            "SELECT dim, grain, bucket_start, value, {cost} FROM usage_rollup_dims_live WHERE {}",
+            terms.join(" OR ")
+        ));
+    }
+    selects.extend(summed);
     if selects.is_empty() {
         return Ok(Vec::new());
     }

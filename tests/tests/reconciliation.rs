@@ -310,6 +310,47 @@ async fn the_bill_is_the_total_and_the_agents_explain_it() {
         .await;
         assert_eq!(dec(&rec_chicago.body["explained_usd"]), usd("15"), "{b}");
         assert_eq!(dec(&rec_chicago.body["billed_usd"]), usd("34"), "{b}");
+        assert_eq!(
+            dec(&rec_chicago.body["unbilled_attributed_usd"]),
+            usd("8.5"),
+            "{b}"
+        );
+        // A push into an hour that belongs to the previous Chicago day (03:30 UTC), its
+        // delta still pending: counted in that day at once.
+        let mut late = reported_usage("p8", at("2026-11-11T03:30:00Z"), "gpt-4o", usd("2"));
+        late.provider = Some("openai".into());
+        let ledger = ledger(&t.store);
+        let late = ledger.resolve(late, &ledger.rules().await.unwrap());
+        t.store.write_usage_deferred(vec![late]).await.unwrap();
+        assert!(
+            t.store.pending_rollups().await.unwrap() > 0,
+            "{b}: the push is pending"
+        );
+        let rec_chicago = get(
+            &app,
+            "/costs/reconciliation?start=2026-11-09&end=2026-11-12&tz=America/Chicago",
+        )
+        .await;
+        assert_eq!(
+            dec(&rec_chicago.body["unbilled_attributed_usd"]),
+            usd("10.5"),
+            "{b}"
+        );
+        let day_of = |r: &Value, period: &str| {
+            r["buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["period"] == period)
+                .map(|d| dec(&d["attributed_usd"]))
+                .unwrap()
+        };
+        assert_eq!(
+            day_of(&rec_chicago.body, "2026-11-10"),
+            usd("21.5"),
+            "{b}: {}",
+            rec_chicago.text
+        );
 
         // Bad basis: a 400 that names it.
         let bad = get(&app, &format!("/costs/by-model?{RANGE}&basis=cooked")).await;

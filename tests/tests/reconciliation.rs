@@ -422,6 +422,31 @@ async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
         let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
         assert_eq!(dec(&rec.body["explained_usd"]), usd("15"), "{b}");
 
+        // A transcript import arriving after the bill (hour 12: B = 4, nothing pushed):
+        // stored and settled in one transaction, it explains $1.50 of the bill.
+        let mut imported = reported_usage(
+            "claude-code:s1:msg_01",
+            at("2026-11-10T12:20:00Z"),
+            "claude-sonnet-4-5",
+            usd("1.5"),
+        );
+        imported.facts.source = Source::Import;
+        imported.project = Some("PeakPaws".into());
+        imported.session_type = Some(SessionType::Main);
+        let ledger = ledger(&t.store);
+        let imported = ledger.resolve(imported, &ledger.rules().await.unwrap());
+        t.store
+            .write_import(vec![imported], &[], &[])
+            .await
+            .unwrap();
+        let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
+        assert_eq!(total(&by.body), usd("52.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "other"), usd("27.5"), "{b}");
+        assert_eq!(cost_of(&by.body, "main"), usd("23"), "{b}");
+        let rec = get(&app, &format!("/costs/reconciliation?{RANGE}")).await;
+        assert_eq!(dec(&rec.body["explained_usd"]), usd("16.5"), "{b}");
+        assert_eq!(dec(&rec.body["unattributed_usd"]), usd("27.5"), "{b}");
+
         // Folding the pending deltas changes nothing.
         t.store.fold_pending_rollups().await.unwrap();
         assert_eq!(
@@ -445,15 +470,20 @@ async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
         assert!(rule.status.is_success(), "{b}: {}", rule.text);
         let by = get(&app, &format!("/costs/by-project?{RANGE}")).await;
         assert_eq!(total(&by.body), usd("52.5"), "{b}");
-        assert_eq!(cost_of(&by.body, "Billing"), usd("29"), "{b}: {}", by.text);
-        assert_eq!(cost_of(&by.body, "PeakPaws"), usd("23.5"), "{b}");
+        assert_eq!(
+            cost_of(&by.body, "Billing"),
+            usd("27.5"),
+            "{b}: {}",
+            by.text
+        );
+        assert_eq!(cost_of(&by.body, "PeakPaws"), usd("25"), "{b}");
         assert_eq!(cost_of(&by.body, "General"), Decimal::ZERO, "{b}");
         let raw = t
             .store
             .raw_totals(at("2026-11-10T00:00:00Z"), at("2026-11-12T00:00:00Z"))
             .await
             .unwrap();
-        assert_eq!(raw.cost, Pico::from_usd(usd("70.5")).unwrap(), "{b}");
+        assert_eq!(raw.cost, Pico::from_usd(usd("72")).unwrap(), "{b}");
     }
 }
 

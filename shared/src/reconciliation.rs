@@ -495,38 +495,15 @@ mod tests {
         }
         assert!(masked > 0, "some plans list their hours");
         // UTC days need no hour rows at all.
-        let range = resolve_range(
-            Some(date(2026, 1, 1)),
-            Some(date(2026, 3, 31)),
-            chrono_tz::UTC,
-            now,
-            30,
-        )
-        .unwrap();
-        let periods = buckets(&range, Granularity::Day);
-        let read = plan(
-            &periods,
-            range.tz,
-            range.start.timestamp(),
-            range.end.timestamp(),
-        );
-        assert_eq!(read.hours, Vec::new());
+        let first_quarter = |tz: Tz| {
+            let range = resolve_range(Some(date(2026, 1, 1)), Some(date(2026, 3, 31)), tz, now, 30)
+                .unwrap();
+            let periods = buckets(&range, Granularity::Day);
+            plan(&periods, tz, range.start.timestamp(), range.end.timestamp())
+        };
+        assert_eq!(first_quarter(chrono_tz::UTC).hours, Vec::new());
         // Chicago: the six (five in summer) evening hours of each UTC day.
-        let range = resolve_range(
-            Some(date(2026, 1, 1)),
-            Some(date(2026, 3, 31)),
-            chrono_tz::America::Chicago,
-            now,
-            30,
-        )
-        .unwrap();
-        let periods = buckets(&range, Granularity::Day);
-        let read = plan(
-            &periods,
-            range.tz,
-            range.start.timestamp(),
-            range.end.timestamp(),
-        );
+        let read = first_quarter(chrono_tz::America::Chicago);
         let of_day: std::collections::BTreeSet<i64> =
             read.listed.iter().map(|h| h.rem_euclid(DAY)).collect();
         assert_eq!(of_day, (0..6).map(|h| h * HOUR).collect());

@@ -253,6 +253,12 @@ pub async fn listed_records(app: &Router, query: &str) -> Vec<Value> {
         .clone()
 }
 
+/// `DELETE /api/usage/{id}` with the test key.
+pub async fn delete_record(app: &Router, id: i64) -> Reply {
+    let uri = format!("/api/usage/{id}");
+    call(app, Method::DELETE, &uri, None, Some(TEST_KEY)).await
+}
+
 pub async fn post(app: &Router, uri: &str, body: Value) -> Reply {
     call(app, Method::POST, uri, Some(body), Some(TEST_KEY)).await
 }

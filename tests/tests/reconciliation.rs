@@ -4,8 +4,8 @@
 //! own write (`Ledger::ingest_collected`), agents' events through `POST /api/usage`.
 
 use chrono::{DateTime, Utc};
-use http::{Method, StatusCode};
-use integration_tests::{app, both_stores, call, dec, get, ledger, post, reported_usage, TEST_KEY};
+use http::StatusCode;
+use integration_tests::{app, both_stores, dec, get, ledger, post, reported_usage};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use shared::domain::money::Pico;
@@ -407,14 +407,7 @@ async fn late_bills_late_events_deletes_and_retags_move_every_figure_once() {
         .unwrap()["id"]
             .as_i64()
             .unwrap();
-        let deleted = call(
-            &app,
-            Method::DELETE,
-            &format!("/api/usage/{id}"),
-            None,
-            Some(TEST_KEY),
-        )
-        .await;
+        let deleted = integration_tests::delete_record(&app, id).await;
         assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{b}");
         let by = get(&app, &format!("/costs/by-session-type?{RANGE}")).await;
         assert_eq!(cost_of(&by.body, "cron"), Decimal::ZERO, "{b}");

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use http::{Method, StatusCode};
-use integration_tests::{app, both_stores, call, dec, get, ledger, post, reported_usage, TEST_KEY};
+use http::StatusCode;
+use integration_tests::{app, both_stores, dec, get, ledger, post, reported_usage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -354,14 +354,7 @@ async fn every_reconciled_figure_adds_up_on_random_data() {
         assert_eq!(records.len(), world.events.len(), "{b}: every event listed");
         for record in records.iter().filter(|_| rng.gen_ratio(1, 3)) {
             let id = record["id"].as_i64().unwrap();
-            let reply = call(
-                &app,
-                Method::DELETE,
-                &format!("/api/usage/{id}"),
-                None,
-                Some(TEST_KEY),
-            )
-            .await;
+            let reply = integration_tests::delete_record(&app, id).await;
             assert_eq!(reply.status, StatusCode::NO_CONTENT, "{b}: {}", reply.text);
             world
                 .events

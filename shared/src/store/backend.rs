@@ -134,6 +134,18 @@ impl Backend {
         }
     }
 
+    /// Whether each row a query returns is dear: SQLite's driver hands rows over from
+    /// its worker thread one by one (a few microseconds each), so reads of thousands of
+    /// rows sum them in SQL (reports by local day) or return them packed as one JSON
+    /// row (the per-cell figures). Postgres streams rows cheaply, and summing per group
+    /// there cost more than the rows.
+    pub(crate) fn rows_are_dear(&self) -> bool {
+        match self {
+            Backend::Postgres(_) => false,
+            Backend::Sqlite(_) => true,
+        }
+    }
+
     /// How the multi-row insert statements name their parameters.
     pub(crate) fn params(&self) -> Params {
         match self {

@@ -380,7 +380,7 @@ pub(crate) async fn rollup_totals(
             grouping,
             &dims,
             (start.timestamp(), end.timestamp()),
-            db.name() == "sqlite",
+            db.rows_are_dear(),
         );
         let mut sql = Sql::new(&text);
         for bound in bounds {
@@ -506,7 +506,8 @@ pub(crate) async fn cell_figures(
     // hours over 90 days are ~550 lookups per figure, where a range with a filter on
     // the hour of the day read every hour row.
     let dims = format!("dim IN ('{CELL}', 'cell@billed', '{CELL_ATTRIBUTED}', '{CELL_EXPLAINED}')");
-    let (text, bounds) = if db.name() == "sqlite" {
+    let packed = db.rows_are_dear();
+    let (text, bounds) = if packed {
         sqlite_cell_figures(read, &dims)
     } else {
         postgres_cell_figures(read, &dims)
@@ -519,7 +520,7 @@ pub(crate) async fn cell_figures(
         sql.push(bound);
     }
     let mut conn = db.conn().await?;
-    let rows: Vec<CellRow> = if db.name() == "sqlite" {
+    let rows: Vec<CellRow> = if packed {
         let (json,): (String,) = conn.exec().fetch_one(sql).await?;
         serde_json::from_str(&json)
             .map_err(|err| StoreError::Corrupt(format!("cell figures: {err}")))?
@@ -527,6 +528,20 @@ pub(crate) async fn cell_figures(
         conn.exec().fetch_all(sql).await?
     };
     cell_rows(rows)
+}
+
+/// The grains and ranges of rows `read` names: its days', then its hours'.
+fn read_ranges(read: &super::CellRead) -> Vec<(&'static str, (i64, i64))> {
+    let days = read.days.iter().map(|d| ("d", *d));
+    days.chain(read.hours.iter().map(|h| ("h", *h))).collect()
+}
+
+/// The listed hours as the text of an IN list (fixed integers, not input).
+fn listed_hours(read: &super::CellRead) -> Option<String> {
+    (!read.listed.is_empty()).then(|| {
+        let hours: Vec<String> = read.listed.iter().map(i64::to_string).collect();
+        hours.join(", ")
+    })
 }
 
 /// SQLite: the base table through the covering index `usage_rollup_dims_cells`
@@ -542,9 +557,7 @@ fn sqlite_cell_figures(read: &super::CellRead, dims: &str) -> (String, Vec<i64>)
     let cell = "provider || char(31) || model";
     let mut selects = Vec::new();
     let mut bounds = Vec::new();
-    let mut ranges: Vec<(&str, (i64, i64))> = read.days.iter().map(|d| ("d", *d)).collect();
-    ranges.extend(read.hours.iter().map(|h| ("h", *h)));
-    for (grain, (lo, hi)) in ranges {
+    for (grain, (lo, hi)) in read_ranges(read) {
         bounds.extend([lo, hi]);
         let (a, b) = (bounds.len() - 1, bounds.len());
         let start = if grain == "d" {
@@ -563,9 +576,7 @@ fn sqlite_cell_figures(read: &super::CellRead, dims: &str) -> (String, Vec<i64>)
              WHERE hour_start >= ${a} AND hour_start < ${b}"
         ));
     }
-    if !read.listed.is_empty() {
-        let listed: Vec<String> = read.listed.iter().map(i64::to_string).collect();
-        let listed = listed.join(", ");
+    if let Some(listed) = listed_hours(read) {
         let base = format!(
             "SELECT dim, 'h' AS grain, bucket_start, value, {cost} AS c, {cost_hi} AS h \
              FROM usage_rollup_dims WHERE {dims} AND grain = 'h' AND bucket_start IN ({listed})"
@@ -602,9 +613,7 @@ fn sqlite_cell_figures(read: &super::CellRead, dims: &str) -> (String, Vec<i64>)
 fn postgres_cell_figures(read: &super::CellRead, dims: &str) -> (String, Vec<i64>) {
     let mut terms = Vec::new();
     let mut bounds = Vec::new();
-    let mut ranges: Vec<(&str, (i64, i64))> = read.days.iter().map(|d| ("d", *d)).collect();
-    ranges.extend(read.hours.iter().map(|h| ("h", *h)));
-    for (grain, (lo, hi)) in ranges {
+    for (grain, (lo, hi)) in read_ranges(read) {
         bounds.push(lo);
         bounds.push(hi);
         terms.push(format!(
@@ -613,11 +622,9 @@ fn postgres_cell_figures(read: &super::CellRead, dims: &str) -> (String, Vec<i64
             bounds.len()
         ));
     }
-    if !read.listed.is_empty() {
-        let listed: Vec<String> = read.listed.iter().map(i64::to_string).collect();
+    if let Some(listed) = listed_hours(read) {
         terms.push(format!(
-            "({dims} AND grain = 'h' AND bucket_start IN ({}))",
-            listed.join(", ")
+            "({dims} AND grain = 'h' AND bucket_start IN ({listed}))"
         ));
     }
     if terms.is_empty() {

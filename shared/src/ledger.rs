@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::money::Pico;
+use crate::domain::pricing::StoredEntry;
 use crate::domain::pricing::{CatalogModel, PriceCatalog};
 use crate::domain::rules::{ProjectRules, RuleSubject};
 use crate::domain::session::{infer_agent, infer_session_type};
@@ -23,7 +24,11 @@ pub struct Ledger {
     /// The store, behind [`Buffered`] (group commit of small pushes, the rollup folder).
     store: DynStore,
     buffered: Arc<Buffered>,
-    catalog: &'static PriceCatalog,
+    /// The embedded catalog, under the stored layer.
+    base: &'static PriceCatalog,
+    /// The catalog with the stored layer, read at most every `price_ttl`.
+    prices: Arc<Mutex<PriceCache>>,
+    price_ttl: Duration,
     default_project: String,
     /// The rules, read at most every [`RULES_TTL`] (and at once after a local change).
     rules: Arc<Mutex<Option<(Instant, ProjectRules)>>>,
@@ -32,6 +37,40 @@ pub struct Ledger {
 /// How long cached rules are used before they are read again: a rule changed by
 /// another instance (another Lambda) reaches this one within this time.
 const RULES_TTL: Duration = Duration::from_secs(5);
+
+/// How long the stored price layer is used before it is read again: a price stored
+/// through another instance (the query Lambda, the server) reaches this one within
+/// this time, without a redeploy.
+pub const PRICES_TTL: Duration = Duration::from_secs(30);
+
+/// The catalog in use and what it was built from.
+struct PriceCache {
+    catalog: Arc<PriceCatalog>,
+    read_at: Option<Instant>,
+    /// `(model, updated_at_ms)` of every stored entry it layers.
+    fingerprint: Vec<(String, i64)>,
+}
+
+/// What pricing the unpriced records did (after a stored price covered their model).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PricedReport {
+    /// Unpriced records looked at.
+    pub records_checked: u64,
+    /// Of those, the ones a price now covers.
+    pub records_priced: u64,
+    /// Their cost before (an agent's estimate, or 0) and now.
+    pub cost_before_usd: Pico,
+    pub cost_after_usd: Pico,
+}
+
+/// A read of the stored price layer.
+pub struct PriceReload {
+    pub catalog: Arc<PriceCatalog>,
+    /// Whether the stored layer differed from the one in use.
+    pub changed: bool,
+    /// The unpriced records priced because it changed.
+    pub priced: PricedReport,
+}
 
 /// What a re-pricing changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -62,10 +101,23 @@ impl Ledger {
         Ledger {
             store: buffered.clone(),
             buffered,
-            catalog,
+            base: catalog,
+            prices: Arc::new(Mutex::new(PriceCache {
+                catalog: Arc::new(catalog.clone()),
+                read_at: None,
+                fingerprint: Vec::new(),
+            })),
+            price_ttl: PRICES_TTL,
             default_project: default_project.into(),
             rules: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The same ledger reading the stored price layer at most every `ttl` (tests
+    /// use zero to see another instance's change at once).
+    pub fn with_price_ttl(mut self, ttl: Duration) -> Self {
+        self.price_ttl = ttl;
+        self
     }
 
     /// Starts the background fold of pending rollup deltas (a long-running server
@@ -84,8 +136,129 @@ impl Ledger {
         &self.store
     }
 
-    pub fn catalog(&self) -> &'static PriceCatalog {
-        self.catalog
+    /// The catalog in use now (embedded and stored layers), without reading the
+    /// database; [`Ledger::prices`] refreshes it first.
+    pub fn catalog(&self) -> Arc<PriceCatalog> {
+        self.prices.lock().expect("price cache").catalog.clone()
+    }
+
+    /// The embedded catalog alone.
+    pub fn embedded_catalog(&self) -> &'static PriceCatalog {
+        self.base
+    }
+
+    /// The catalog with the stored layer, read again when older than the TTL.
+    pub async fn prices(&self) -> Result<Arc<PriceCatalog>, StoreError> {
+        {
+            let cache = self.prices.lock().expect("price cache");
+            if cache
+                .read_at
+                .is_some_and(|read_at| read_at.elapsed() < self.price_ttl)
+            {
+                return Ok(cache.catalog.clone());
+            }
+        }
+        Ok(self.reload_prices().await?.catalog)
+    }
+
+    /// Reads the stored price layer now; when it changed, rebuilds the catalog and
+    /// prices the unpriced records it now covers ([`Ledger::price_unpriced`]).
+    pub async fn reload_prices(&self) -> Result<PriceReload, StoreError> {
+        let rows = self.store.stored_prices().await?;
+        let fingerprint: Vec<(String, i64)> = rows
+            .iter()
+            .map(|row| (row.entry.model.clone(), row.updated_at_ms))
+            .collect();
+        let unchanged = {
+            let mut cache = self.prices.lock().expect("price cache");
+            let unchanged = cache.fingerprint == fingerprint;
+            if unchanged {
+                cache.read_at = Some(Instant::now());
+            }
+            unchanged.then(|| cache.catalog.clone())
+        };
+        if let Some(catalog) = unchanged {
+            return Ok(PriceReload {
+                catalog,
+                changed: false,
+                priced: PricedReport::default(),
+            });
+        }
+        let entries: Vec<StoredEntry> = rows.into_iter().map(|row| row.entry).collect();
+        let catalog = Arc::new(layer_stored(self.base, &entries));
+        {
+            let mut cache = self.prices.lock().expect("price cache");
+            cache.catalog = catalog.clone();
+            cache.read_at = Some(Instant::now());
+            cache.fingerprint = fingerprint;
+        }
+        let priced = self.price_unpriced(&catalog).await?;
+        Ok(PriceReload {
+            catalog,
+            changed: true,
+            priced,
+        })
+    }
+
+    /// Prices every unpriced record whose model `catalog` now knows (a record
+    /// already priced never changes here: that takes [`Ledger::reprice`]).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn price_unpriced(&self, catalog: &PriceCatalog) -> Result<PricedReport, StoreError> {
+        let mut report = PricedReport::default();
+        let mut after_id = 0;
+        loop {
+            let page = self.store.unpriced_records(after_id, REPRICE_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after_id = last.id;
+            let mut changes = Vec::new();
+            for record in page {
+                report.records_checked += 1;
+                let Some(entry) = catalog.resolve(&record.facts.model) else {
+                    continue;
+                };
+                let mut priced = record.clone();
+                let estimated = (record.cost_source == CostSource::Estimated)
+                    .then_some(record.cost)
+                    .or_else(|| estimated_cost(&record.facts.raw));
+                priced.model_key = entry.id.clone();
+                apply_price(catalog, &mut priced, Some(entry), None, estimated);
+                if priced.unpriced {
+                    continue;
+                }
+                changes.push(CostChange {
+                    id: record.id,
+                    model_key: priced.model_key.clone(),
+                    cost: priced.cost,
+                    cost_source: priced.cost_source,
+                    computed_cost: priced.computed_cost,
+                    price_ref: priced.price_ref.clone(),
+                    unpriced: false,
+                    before: record,
+                });
+            }
+            if !changes.is_empty() {
+                // Only the records this instance changed count (another may have priced some first).
+                let changed: std::collections::HashSet<i64> = self
+                    .store
+                    .update_costs(&changes)
+                    .await?
+                    .into_iter()
+                    .collect();
+                for change in changes.iter().filter(|c| changed.contains(&c.id)) {
+                    report.records_priced += 1;
+                    report.cost_before_usd += change.before.cost;
+                    report.cost_after_usd += change.cost;
+                }
+            }
+        }
+        if report.records_priced > 0 {
+            tracing::info!(
+                records = report.records_priced,
+                cost_usd = %report.cost_after_usd.usd(),
+                "priced unpriced records with a stored price"
+            );
+        }
+        Ok(report)
     }
 
     /// The current project rules, ordered for resolution (cached for [`RULES_TTL`]).
@@ -107,17 +280,27 @@ impl Ledger {
 
     /// The canonical model id reports group by (the model as given when unknown).
     pub fn model_key(&self, model: &str) -> String {
-        self.catalog
+        self.catalog()
             .resolve(model)
             .map_or_else(|| model.to_string(), |entry| entry.id.clone())
     }
 
+    /// Prices and attributes one arriving record with the catalog in use.
+    pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
+        self.resolve_with(&self.catalog(), new, rules)
+    }
+
     /// Prices and attributes one arriving record; its model is looked up in the
     /// catalog once, for its canonical id, its provider (when not given) and its price.
-    pub fn resolve(&self, new: NewUsage, rules: &ProjectRules) -> UsageRecord {
+    fn resolve_with(
+        &self,
+        catalog: &PriceCatalog,
+        new: NewUsage,
+        rules: &ProjectRules,
+    ) -> UsageRecord {
         let mut facts = new.facts;
         facts.recorded_at = truncate_to_millis(facts.recorded_at);
-        let entry = self.catalog.resolve(&facts.model);
+        let entry = catalog.resolve(&facts.model);
         let (label, session) = (facts.session_label.as_deref(), facts.session_id.as_deref());
         let session_type = new
             .session_type
@@ -154,70 +337,18 @@ impl Ledger {
         };
         let reported = new.reported_cost.and_then(Pico::from_usd);
         let estimated = new.estimated_cost.and_then(Pico::from_usd);
-        self.apply_price(&mut record, entry, reported, estimated);
+        apply_price(catalog, &mut record, entry, reported, estimated);
         record
     }
 
     /// Prices and attributes a batch with the current rules.
     async fn resolve_all(&self, batch: Vec<NewUsage>) -> Result<Vec<UsageRecord>, StoreError> {
         let rules = self.rules().await?;
+        let catalog = self.prices().await?;
         Ok(batch
             .into_iter()
-            .map(|new| self.resolve(new, &rules))
+            .map(|new| self.resolve_with(&catalog, new, &rules))
             .collect())
-    }
-
-    /// Sets the cost fields from the catalog, keeping a reported cost as the figure
-    /// totals use; an agent's estimate is the figure only when the catalog has no price.
-    fn apply_price(
-        &self,
-        record: &mut UsageRecord,
-        entry: Option<&CatalogModel>,
-        reported: Option<Pico>,
-        estimated: Option<Pico>,
-    ) {
-        let quote = entry.map(|entry| {
-            self.catalog.quote_model(
-                entry,
-                &PricingInput {
-                    model: &record.facts.model,
-                    recorded_at: record.facts.recorded_at,
-                    tokens: &record.facts.tokens,
-                    service_tier: record.facts.service_tier.as_deref(),
-                    // An aggregated bucket sums many requests: its token total says nothing about
-                    // one request's context size, so only an explicit `200k-1M` makes it long-context.
-                    context_window: record.facts.context_window.as_deref().or((record
-                        .facts
-                        .bucket_seconds
-                        > 0)
-                    .then_some("0-200k")),
-                    inference_geo: record.facts.inference_geo.as_deref(),
-                },
-            )
-        });
-        // Kept whatever its size: a cost one record cannot hold is refused by
-        // `oversized`, never stored as unpriced.
-        record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd_wide(q.cost));
-        record.price_ref = quote.map(|q| q.price_ref);
-        match reported {
-            Some(cost) => {
-                record.cost = cost;
-                record.cost_source = CostSource::Reported;
-                record.unpriced = false;
-            }
-            None => match (record.computed_cost, estimated) {
-                (None, Some(estimate)) => {
-                    record.cost = estimate;
-                    record.cost_source = CostSource::Estimated;
-                    record.unpriced = true;
-                }
-                (computed, _) => {
-                    record.cost = computed.unwrap_or(Pico::ZERO);
-                    record.cost_source = CostSource::Computed;
-                    record.unpriced = computed.is_none();
-                }
-            },
-        }
     }
 
     /// Resolves and stores a batch, all or nothing; when this returns `Ok` the
@@ -315,6 +446,7 @@ impl Ledger {
         end: DateTime<Utc>,
     ) -> Result<RepriceReport, StoreError> {
         let mut report = RepriceReport::default();
+        let catalog = self.reload_prices().await?.catalog;
         let mut after_id = 0;
         loop {
             let page = self
@@ -332,18 +464,23 @@ impl Ledger {
                 let estimated = (record.cost_source == CostSource::Estimated)
                     .then_some(record.cost)
                     .or_else(|| estimated_cost(&record.facts.raw));
-                let entry = self.catalog.resolve(&record.facts.model);
-                self.apply_price(&mut repriced, entry, reported, estimated);
+                let entry = catalog.resolve(&record.facts.model);
+                repriced.model_key =
+                    entry.map_or_else(|| record.facts.model.clone(), |e| e.id.clone());
+                apply_price(&catalog, &mut repriced, entry, reported, estimated);
                 report.cost_after_usd += repriced.cost;
                 if repriced != record {
                     report.records_changed += 1;
                     report.newly_priced += u64::from(record.unpriced && !repriced.unpriced);
                     changes.push(CostChange {
                         id: record.id,
+                        model_key: repriced.model_key,
                         cost: repriced.cost,
+                        cost_source: repriced.cost_source,
                         computed_cost: repriced.computed_cost,
                         price_ref: repriced.price_ref,
                         unpriced: repriced.unpriced,
+                        before: record,
                     });
                 }
             }
@@ -352,6 +489,59 @@ impl Ledger {
             }
         }
         Ok(report)
+    }
+}
+
+/// Sets the cost fields from the catalog, keeping a reported cost as the figure
+/// totals use; an agent's estimate is the figure only when the catalog has no price.
+fn apply_price(
+    catalog: &PriceCatalog,
+    record: &mut UsageRecord,
+    entry: Option<&CatalogModel>,
+    reported: Option<Pico>,
+    estimated: Option<Pico>,
+) {
+    let quote = entry.map(|entry| {
+        catalog.quote_model(
+            entry,
+            &PricingInput {
+                model: &record.facts.model,
+                recorded_at: record.facts.recorded_at,
+                tokens: &record.facts.tokens,
+                service_tier: record.facts.service_tier.as_deref(),
+                // An aggregated bucket sums many requests: its token total says nothing about
+                // one request's context size, so only an explicit `200k-1M` makes it long-context.
+                context_window: record.facts.context_window.as_deref().or((record
+                    .facts
+                    .bucket_seconds
+                    > 0)
+                .then_some("0-200k")),
+                inference_geo: record.facts.inference_geo.as_deref(),
+            },
+        )
+    });
+    // Kept whatever its size: a cost one record cannot hold is refused by
+    // `oversized`, never stored as unpriced.
+    record.computed_cost = quote.as_ref().and_then(|q| Pico::from_usd_wide(q.cost));
+    record.price_ref = quote.map(|q| q.price_ref);
+    match reported {
+        Some(cost) => {
+            record.cost = cost;
+            record.cost_source = CostSource::Reported;
+            record.unpriced = false;
+        }
+        None => match (record.computed_cost, estimated) {
+            (None, Some(estimate)) => {
+                record.cost = estimate;
+                record.cost_source = CostSource::Estimated;
+                record.unpriced = true;
+            }
+            (computed, _) => {
+                record.cost = computed.unwrap_or(Pico::ZERO);
+                record.cost_source = CostSource::Computed;
+                record.unpriced = computed.is_none();
+            }
+        },
     }
 }
 
@@ -409,4 +599,29 @@ fn estimated_cost(raw: &serde_json::Value) -> Option<Pico> {
 /// Storage keeps milliseconds; truncating on arrival keeps re-sent records identical.
 fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
+}
+
+/// The embedded catalog with the stored entries over it. An entry that no longer
+/// fits (its names now collide with a catalog model after an upgrade) is left out
+/// with a warning rather than taking every stored price with it.
+pub fn layer_stored(base: &PriceCatalog, entries: &[StoredEntry]) -> PriceCatalog {
+    let mut models = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match base.parse_stored(&entry.model, &entry.body) {
+            Ok(model) => models.push(model),
+            Err(err) => tracing::warn!(model = %entry.model, error = %err, "stored price left out"),
+        }
+    }
+    if let Ok(catalog) = base.layered(&models) {
+        return catalog;
+    }
+    let mut kept: Vec<CatalogModel> = Vec::with_capacity(models.len());
+    for model in models {
+        kept.push(model);
+        if let Err(err) = base.layered(&kept) {
+            let model = kept.pop().expect("just pushed");
+            tracing::warn!(model = %model.id, error = %err, "stored price left out");
+        }
+    }
+    base.layered(&kept).unwrap_or_else(|_| base.clone())
 }

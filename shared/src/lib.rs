@@ -11,6 +11,7 @@ pub mod import;
 pub mod ingest;
 pub mod ledger;
 pub mod outbound;
+pub mod prices;
 pub mod reconciliation;
 pub mod reports;
 pub mod secrets;

@@ -159,6 +159,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/admin/project-mappings/{id}"),
     ("delete", "/admin/project-mappings/{id}"),
     ("post", "/admin/reprice"),
+    ("put", "/admin/prices/{model}"),
+    ("delete", "/admin/prices/{model}"),
     ("get", "/admin/status"),
     ("post", "/admin/collect"),
     ("post", "/admin/sync-cv"),
@@ -179,6 +181,7 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
 fn concrete(path: &str) -> String {
     path.replace("/api/models/{id}", "/api/models/gpt-4o")
         .replace("{id}", "1")
+        .replace("{model}", "gpt-4o")
 }
 
 fn method(name: &str) -> Method {

@@ -572,17 +572,26 @@ async fn deferred_rollups_are_counted_at_once_and_folded_exactly_once() {
         // Changes to records whose deltas are still pending: re-pricing (no record
         // leaves its row), re-tagging (records move project) and a delete.
         let target = first[1].record.clone();
-        ledger
+        let change = shared::store::CostChange {
+            id: target.id,
+            model_key: target.model_key.clone(),
+            cost: shared::domain::money::Pico(target.cost.0 + 7),
+            cost_source: target.cost_source,
+            computed_cost: target.computed_cost,
+            price_ref: target.price_ref.clone(),
+            unpriced: target.unpriced,
+            before: target.clone(),
+        };
+        let changed = ledger
             .store()
-            .update_costs(&[shared::store::CostChange {
-                id: target.id,
-                cost: shared::domain::money::Pico(target.cost.0 + 7),
-                computed_cost: target.computed_cost,
-                price_ref: target.price_ref.clone(),
-                unpriced: target.unpriced,
-            }])
+            .update_costs(std::slice::from_ref(&change))
             .await
             .unwrap();
+        assert_eq!(changed, vec![target.id], "{}", t.backend);
+        assert_rollups_match_raw(&t, start, end).await;
+        // The same change again finds the record changed already: nothing moves twice.
+        let again = ledger.store().update_costs(&[change]).await.unwrap();
+        assert!(again.is_empty(), "{}", t.backend);
         assert_rollups_match_raw(&t, start, end).await;
         ledger
             .store()

@@ -52,6 +52,11 @@ enum Command {
     /// local database, or a remote tracker with --to. Prints a JSON report; exits
     /// non-zero only when a root could not be read at all.
     Import(import::ImportArgs),
+    /// The stored price layer over the catalog embedded in the binary.
+    Prices {
+        #[command(subcommand)]
+        action: PricesCommand,
+    },
     /// Push daily cost summaries to Context Vault now: every completed day not yet pushed
     /// (at most 7 back, oldest first), or one day. Prints the report as JSON; exits
     /// non-zero when a push failed or the sync is not configured.
@@ -62,6 +67,24 @@ enum Command {
         /// Push the day even when unchanged, as its next revision.
         #[arg(long, requires = "date")]
         force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PricesCommand {
+    /// Import a price file, the catalog's TOML format (`[[model]]` entries) or LiteLLM's
+    /// JSON table (model_prices_and_context_window.json): prints what changes, stores
+    /// it all or nothing, and prices the unpriced records it now covers. Records already
+    /// priced change only with POST /admin/reprice.
+    Import {
+        /// The file to read.
+        file: std::path::PathBuf,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The day LiteLLM's undated prices apply from (YYYY-MM-DD, UTC; default today).
+        #[arg(long)]
+        effective_from: Option<String>,
     },
 }
 
@@ -99,6 +122,14 @@ async fn main() -> anyhow::Result<()> {
             end,
         } => collect(config, provider, start, end).await,
         Command::SyncCv { date, force } => sync_cv(config, date, force).await,
+        Command::Prices {
+            action:
+                PricesCommand::Import {
+                    file,
+                    dry_run,
+                    effective_from,
+                },
+        } => import_prices(config, &file, dry_run, effective_from.as_deref()).await,
         Command::Import(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
@@ -135,6 +166,44 @@ async fn collect(
             .collect();
         anyhow::bail!("collection failed: {}", errors.join("; "));
     }
+    Ok(())
+}
+
+async fn import_prices(
+    config: Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    effective_from: Option<&str>,
+) -> anyhow::Result<()> {
+    let effective_from = match effective_from {
+        Some(day) => chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+            .with_context(|| format!("--effective-from {day:?} is not a YYYY-MM-DD date"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+    let ledger = shared::app::open_ledger(&config, true)
+        .await
+        .context("open database")?;
+    let plan = shared::prices::plan_import(&ledger, &text, effective_from).await?;
+    print!("{}", plan.describe());
+    if !plan.errors.is_empty() {
+        anyhow::bail!(
+            "{} errors in {}; nothing was changed",
+            plan.errors.len(),
+            file.display()
+        );
+    }
+    if dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    let outcome = shared::prices::apply_import(&ledger, &plan).await?;
+    println!(
+        "stored {} price entries; priced {} unpriced records ({} USD)",
+        outcome.stored,
+        outcome.priced.records_priced,
+        outcome.priced.cost_after_usd.usd()
+    );
     Ok(())
 }
 

@@ -258,7 +258,13 @@ impl Syncer {
     /// The summary of one local day in the report zone, exactly as it would be pushed.
     pub async fn summary(&self, date: NaiveDate) -> Result<DailySummary, StoreError> {
         let store = self.ledger.store().as_ref();
-        daily_summary(store, self.ledger.catalog(), date, self.settings.timezone).await
+        daily_summary(
+            store,
+            &*self.ledger.prices().await?,
+            date,
+            self.settings.timezone,
+        )
+        .await
     }
 
     /// Pushes what the request asks for. Vault failures are in the report; only a

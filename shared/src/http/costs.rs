@@ -251,7 +251,8 @@ pub async fn daily_summary(
         .start_label
         .parse()
         .map_err(|_| ApiError::Internal(format!("day label `{}`", day.start_label)))?;
-    let summary = crate::cv::daily_summary(state.store(), state.ledger.catalog(), date, tz).await?;
+    let summary =
+        crate::cv::daily_summary(state.store(), &*state.ledger.prices().await?, date, tz).await?;
     Ok(match format {
         Format::Csv => csv::daily_summary(&summary),
         Format::Json => Json(summary).into_response(),

@@ -10,6 +10,7 @@ mod envelope;
 pub mod error;
 mod models;
 pub mod openapi;
+mod prices;
 pub mod query;
 mod schemas;
 mod usage;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(admin::list_rules, admin::create_rule))
         .routes(routes!(admin::update_rule, admin::delete_rule))
         .routes(routes!(admin::reprice))
+        .routes(routes!(prices::put, prices::delete))
         .routes(routes!(admin::status))
         .routes(routes!(admin::collect))
         .routes(routes!(admin::sync_cv))

@@ -1,5 +1,5 @@
-//! `GET /api/models`: the price catalog with current prices, plus models seen in
-//! usage that have no price.
+//! `GET /api/models`: the price catalog (embedded and stored layers) with current
+//! prices and the layer of each, plus models seen in usage that have no price.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -8,10 +8,10 @@ use chrono::Utc;
 use super::openapi::ErrorBody;
 use super::schemas::{ModelEntry, ModelList, ModelPrices, UnpricedModel};
 use super::{ApiError, AppState};
-use crate::domain::pricing::CatalogModel;
+use crate::domain::pricing::{CatalogModel, PriceCatalog};
 
-fn view(state: &AppState, model: &CatalogModel) -> ModelPrices {
-    ModelPrices::new(model, state.ledger.catalog().period_at(model, Utc::now()))
+fn view(catalog: &PriceCatalog, model: &CatalogModel) -> ModelPrices {
+    ModelPrices::new(model, catalog.period_at(model, Utc::now()))
 }
 
 /// Every catalog model, then every unpriced model seen in usage.
@@ -23,12 +23,11 @@ fn view(state: &AppState, model: &CatalogModel) -> ModelPrices {
     responses((status = 200, description = "Every catalog model with its current prices, then models seen in usage without a price", body = ModelList))
 )]
 pub async fn list(State(state): State<AppState>) -> Result<Json<ModelList>, ApiError> {
-    let mut models: Vec<ModelEntry> = state
-        .ledger
-        .catalog()
+    let catalog = state.ledger.prices().await?;
+    let mut models: Vec<ModelEntry> = catalog
         .models()
         .iter()
-        .map(|m| ModelEntry::Priced(Box::new(view(&state, m))))
+        .map(|m| ModelEntry::Priced(Box::new(view(&catalog, m))))
         .collect();
     for (model, requests) in state.store().unpriced_models().await? {
         models.push(ModelEntry::Unpriced(UnpricedModel::new(model, requests)));
@@ -55,8 +54,9 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ModelPrices>, ApiError> {
-    match state.ledger.catalog().resolve(&id) {
-        Some(model) => Ok(Json(view(&state, model).with_history(model, id))),
+    let catalog = state.ledger.prices().await?;
+    match catalog.resolve(&id) {
+        Some(model) => Ok(Json(view(&catalog, model).with_history(model, id))),
         None => Err(ApiError::NotFound(format!(
             "model `{id}` is not in the price catalog"
         ))),

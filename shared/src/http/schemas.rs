@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::domain::money::{serialize_decimal, Pico};
-use crate::domain::pricing::{CatalogModel, LongContext, PricePeriod};
+use crate::domain::pricing::{CatalogModel, LongContext, PriceLayer, PricePeriod};
 use crate::domain::rules::ProjectRule;
-use crate::ledger::{RepriceReport as Repricing, RetagReport};
+use crate::ledger::{PricedReport, RepriceReport as Repricing, RetagReport};
 use crate::store::{CollectionRun, CvPush, ImportRun};
 
 /// A price as an exact JSON number, `null` when there is none.
@@ -25,6 +25,10 @@ fn usd<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S
 #[derive(Serialize, ToSchema)]
 pub struct Prices {
     effective_from: NaiveDate,
+    /// Where this period comes from: `catalog` (embedded in the binary) or `stored`
+    /// (`PUT /admin/prices/{model}`, `cost-tracker prices import`).
+    #[schema(value_type = String, example = "catalog")]
+    layer: PriceLayer,
     #[serde(serialize_with = "serialize_decimal")]
     #[schema(value_type = f64)]
     input_per_mtok: Decimal,
@@ -55,10 +59,11 @@ pub struct Prices {
     long_context: Option<LongContextPrices>,
 }
 
-impl From<&PricePeriod> for Prices {
-    fn from(p: &PricePeriod) -> Prices {
+impl Prices {
+    fn of(model: &CatalogModel, p: &PricePeriod) -> Prices {
         Prices {
             effective_from: p.effective_from,
+            layer: model.layer_of(p),
             input_per_mtok: p.input,
             output_per_mtok: p.output,
             cache_read_per_mtok: p.cache_read,
@@ -120,6 +125,13 @@ pub struct ModelPrices {
     prices: Prices,
     /// Where the prices come from.
     source: String,
+    /// `catalog`, `stored` (a model only stored prices know) or `stored_over_catalog`
+    /// (stored periods from `stored_from` on, the catalog's before).
+    layers: &'static str,
+    /// The first day the stored layer prices, when there is one.
+    stored_from: Option<NaiveDate>,
+    /// The source the stored entry names.
+    stored_source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<Vec<Prices>>,
     /// The id as asked.
@@ -137,8 +149,11 @@ impl ModelPrices {
             display_name: model.display_name.clone(),
             aliases: model.aliases.clone(),
             priced: true,
-            prices: Prices::from(current),
+            prices: Prices::of(model, current),
             source: model.source.clone(),
+            layers: model.layers(),
+            stored_from: model.stored_from,
+            stored_source: model.stored_source.clone(),
             history: None,
             requested: None,
         }
@@ -146,7 +161,7 @@ impl ModelPrices {
 
     /// Adds every price period and the id as the client asked for it.
     pub fn with_history(mut self, model: &CatalogModel, requested: String) -> ModelPrices {
-        self.history = Some(model.prices.iter().map(Prices::from).collect());
+        self.history = Some(model.prices.iter().map(|p| Prices::of(model, p)).collect());
         self.requested = Some(requested);
         self
     }
@@ -265,6 +280,51 @@ impl From<Repricing> for RepriceReport {
             newly_priced: report.newly_priced,
         }
     }
+}
+
+/// The unpriced records a new price covered, priced at once.
+#[derive(Serialize, ToSchema)]
+pub struct Priced {
+    /// Unpriced records looked at.
+    records_checked: u64,
+    /// The records now priced.
+    records_priced: u64,
+    /// Their cost before (an agent's estimate, or 0) and now, USD.
+    #[schema(value_type = f64)]
+    cost_before_usd: Pico,
+    #[schema(value_type = f64)]
+    cost_after_usd: Pico,
+}
+
+impl From<PricedReport> for Priced {
+    fn from(report: PricedReport) -> Priced {
+        Priced {
+            records_checked: report.records_checked,
+            records_priced: report.records_priced,
+            cost_before_usd: report.cost_before_usd,
+            cost_after_usd: report.cost_after_usd,
+        }
+    }
+}
+
+/// `PUT /admin/prices/{model}`.
+#[derive(Serialize, ToSchema)]
+pub struct PriceStored {
+    /// The model as it prices now, with every period and the layer of each.
+    pub model: ModelPrices,
+    /// True when the model had no stored entry before.
+    pub created: bool,
+    pub priced: Priced,
+}
+
+/// `DELETE /admin/prices/{model}`.
+#[derive(Serialize, ToSchema)]
+pub struct PriceDeleted {
+    pub deleted: String,
+    /// The model as the catalog alone prices it; null when only the stored entry knew it.
+    pub model: Option<ModelPrices>,
+    /// Records keep the cost they have: `POST /admin/reprice` applies the prices now in use.
+    pub note: &'static str,
 }
 
 /// `POST /admin/reprice`.

@@ -13,8 +13,9 @@ use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 use super::{
     BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
     DynStore, Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim,
-    Store, StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
+    Store, StoreError, StoredPriceRow, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
+use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
@@ -359,8 +360,28 @@ impl Store for Buffered {
             .await
     }
 
-    async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError> {
+    async fn update_costs(&self, changes: &[CostChange]) -> Result<Vec<i64>, StoreError> {
         self.inner.update_costs(changes).await
+    }
+
+    async fn unpriced_records(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        self.inner.unpriced_records(after_id, limit).await
+    }
+
+    async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError> {
+        self.inner.stored_prices().await
+    }
+
+    async fn save_stored_prices(
+        &self,
+        put: &[StoredEntry],
+        delete: &[String],
+    ) -> Result<u64, StoreError> {
+        self.inner.save_stored_prices(put, delete).await
     }
 
     async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError> {

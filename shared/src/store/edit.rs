@@ -5,11 +5,13 @@
 use super::backend::Backend;
 use super::db::Sql;
 use super::rollup::{RollupDeltas, RollupKey, Totals};
-use super::rows::RollupRow;
-use super::schema::RECORD_SUMS;
+use super::rows::{self, RecordRow, RollupRow};
+use super::schema::{self, RECORD_SUMS};
 use super::write::{apply_deltas, fetch_record};
-use super::{CostChange, MappingSubject, StoreError};
+use super::{CostChange, MappingSubject, StoreError, StoredPriceRow};
 use crate::domain::money::Pico;
+use crate::domain::pricing::StoredEntry;
+use crate::domain::usage::UsageRecord;
 
 /// Deletes one record and its rollup contribution; false when absent.
 pub(crate) async fn delete_usage(db: &Backend, id: i64) -> Result<bool, StoreError> {
@@ -29,7 +31,10 @@ pub(crate) async fn delete_usage(db: &Backend, id: i64) -> Result<bool, StoreErr
 }
 
 /// Applies new costs and moves rollups by the difference, in one transaction.
-pub(crate) async fn update_costs(db: &Backend, changes: &[CostChange]) -> Result<(), StoreError> {
+pub(crate) async fn update_costs(
+    db: &Backend,
+    changes: &[CostChange],
+) -> Result<Vec<i64>, StoreError> {
     let _guard = db.write_guard().await;
     let mut tx = db.begin().await?;
     let mut exec = tx.exec();
@@ -44,31 +49,108 @@ pub(crate) async fn update_costs(db: &Backend, changes: &[CostChange]) -> Result
         cost.stored()
             .ok_or_else(|| StoreError::TooLarge(vec![field]))
     };
+    let mut changed = Vec::new();
     for change in changes {
-        let Some(mut record) = fetch_record(&mut exec, change.id).await? else {
-            return Err(StoreError::NotFound);
-        };
-        deltas.subtract_record(&record);
-        record.cost = change.cost;
-        record.computed_cost = change.computed_cost;
-        record.price_ref = change.price_ref.clone();
-        record.unpriced = change.unpriced;
-        deltas.add_record(&record);
+        let before = &change.before;
+        // Applies only to the record as the change was computed from: a concurrent
+        // re-pricing that got there first leaves nothing to do (on Postgres the second
+        // UPDATE waits for the first and then finds its condition false).
         let update = Sql::new(
             "UPDATE usage_records SET cost_pico = $1, computed_cost_pico = $2, price_ref = $3, \
-             unpriced = $4, updated_at_ms = $5 WHERE id = $6",
+             unpriced = $4, model_key = $5, updated_at_ms = $6, cost_source = $13 WHERE id = $7 \
+             AND cost_pico = $8 AND COALESCE(computed_cost_pico, -1) = $9 \
+             AND COALESCE(price_ref, '') = $10 AND unpriced = $11 AND model_key = $12 \
+             AND cost_source = $14",
         )
         .bind(stored(change.cost)?)
         .bind(change.computed_cost.map(stored).transpose()?)
         .bind(change.price_ref.as_deref())
         .bind(change.unpriced)
+        .bind(change.model_key.as_str())
         .bind(now_ms)
-        .bind(change.id);
-        exec.execute(update).await?;
+        .bind(change.id)
+        .bind(stored(before.cost)?)
+        .bind(before.computed_cost.map(stored).transpose()?.unwrap_or(-1))
+        .bind(before.price_ref.as_deref().unwrap_or_default())
+        .bind(before.unpriced)
+        .bind(before.model_key.as_str())
+        .bind(change.cost_source.as_str())
+        .bind(before.cost_source.as_str());
+        if exec.execute(update).await? == 0 {
+            continue;
+        }
+        changed.push(change.id);
+        let mut record = before.clone();
+        deltas.subtract_record(&record);
+        record.cost = change.cost;
+        record.computed_cost = change.computed_cost;
+        record.price_ref = change.price_ref.clone();
+        record.unpriced = change.unpriced;
+        record.model_key = change.model_key.clone();
+        record.cost_source = change.cost_source;
+        deltas.add_record(&record);
     }
     apply_deltas(&mut exec, db, deltas, None).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(changed)
+}
+
+/// Unpriced records after `after_id`, by id (the partial index `usage_records_unpriced`).
+pub(crate) async fn unpriced_records(
+    db: &Backend,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<UsageRecord>, StoreError> {
+    let text = format!(
+        "SELECT {} FROM usage_records WHERE unpriced = $1 AND id > $2 ORDER BY id LIMIT $3",
+        *schema::RECORD_SELECT
+    );
+    let sql = Sql::new(&text).bind(true).bind(after_id).bind(limit);
+    let rows: Vec<RecordRow> = db.conn().await?.exec().fetch_all(sql).await?;
+    rows::records(rows)
+}
+
+/// Every stored price entry, by model.
+pub(crate) async fn stored_prices(db: &Backend) -> Result<Vec<StoredPriceRow>, StoreError> {
+    let sql = Sql::new("SELECT model, entry, updated_at_ms FROM stored_prices ORDER BY model");
+    let rows: Vec<(String, String, i64)> = db.conn().await?.exec().fetch_all(sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(model, body, updated_at_ms)| StoredPriceRow {
+            entry: StoredEntry { model, body },
+            updated_at_ms,
+        })
+        .collect())
+}
+
+/// Upserts `put` and deletes `delete` in one transaction; how many rows were deleted.
+pub(crate) async fn save_stored_prices(
+    db: &Backend,
+    put: &[StoredEntry],
+    delete: &[String],
+) -> Result<u64, StoreError> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.begin().await?;
+    let mut exec = tx.exec();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut deleted = 0;
+    for model in delete {
+        let sql = Sql::new("DELETE FROM stored_prices WHERE model = $1").bind(model.as_str());
+        deleted += exec.execute(sql).await?;
+    }
+    for entry in put {
+        let sql = Sql::new(
+            "INSERT INTO stored_prices (model, entry, updated_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (model) DO UPDATE SET entry = excluded.entry, \
+             updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(entry.model.as_str())
+        .bind(entry.body.as_str())
+        .bind(now_ms);
+        exec.execute(sql).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// The records a rule attributed to one subject: label, key name, workspace, project.

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
@@ -159,11 +160,25 @@ pub struct MappingSubject {
     pub project: String,
 }
 
+/// A stored price entry and when it was last written (epoch milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPriceRow {
+    pub entry: StoredEntry,
+    pub updated_at_ms: i64,
+}
+
 /// A new computed cost for one record (re-pricing).
 #[derive(Debug, Clone)]
 pub struct CostChange {
     pub id: i64,
+    /// The record as the change was computed from: the change applies only while
+    /// the record still is this (a concurrent re-pricing of it is not counted twice).
+    pub before: UsageRecord,
+    /// The canonical model id (moves when a new price entry names the model).
+    pub model_key: String,
     pub cost: crate::domain::money::Pico,
+    /// What `cost` is (a price replaces an agent's estimate).
+    pub cost_source: crate::domain::usage::CostSource,
     pub computed_cost: Option<crate::domain::money::Pico>,
     pub price_ref: Option<String>,
     pub unpriced: bool,
@@ -434,8 +449,25 @@ pub trait Store: Send + Sync + 'static {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<UsageRecord>, StoreError>;
-    /// Applies new costs and moves rollups by the difference, in one transaction.
-    async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError>;
+    /// Applies new costs and moves rollups by the difference, in one transaction;
+    /// a record that changed since its [`CostChange::before`] is left alone. Returns
+    /// the ids of the records changed.
+    async fn update_costs(&self, changes: &[CostChange]) -> Result<Vec<i64>, StoreError>;
+    /// Unpriced records with id greater than `after_id`, by id, at most `limit`.
+    async fn unpriced_records(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<UsageRecord>, StoreError>;
+    /// Every stored price entry, by model.
+    async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError>;
+    /// Upserts the entries of `put` and deletes the models of `delete`, in one
+    /// transaction; returns how many rows `delete` removed.
+    async fn save_stored_prices(
+        &self,
+        put: &[StoredEntry],
+        delete: &[String],
+    ) -> Result<u64, StoreError>;
 
     /// Saves a collection run: inserts it when `id` is 0, else updates it. Returns its id.
     async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError>;

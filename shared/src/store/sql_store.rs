@@ -9,8 +9,9 @@ use super::{edit, logs, read, write};
 use super::{
     BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
     Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store,
-    StoreError, Totals, UsageQuery, WriteMode, WriteOutcome,
+    StoreError, StoredPriceRow, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
+use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
@@ -210,8 +211,31 @@ impl Store for SqlStore {
         fields(changes = changes.len()),
         err(level = "debug")
     )]
-    async fn update_costs(&self, changes: &[CostChange]) -> Result<(), StoreError> {
+    async fn update_costs(&self, changes: &[CostChange]) -> Result<Vec<i64>, StoreError> {
         edit::update_costs(&self.db, changes).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn unpriced_records(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        edit::unpriced_records(&self.db, after_id, limit).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError> {
+        edit::stored_prices(&self.db).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(put = put.len(), delete = delete.len()), err(level = "debug"))]
+    async fn save_stored_prices(
+        &self,
+        put: &[StoredEntry],
+        delete: &[String],
+    ) -> Result<u64, StoreError> {
+        edit::save_stored_prices(&self.db, put, delete).await
     }
 
     #[tracing::instrument(

@@ -22,32 +22,43 @@ impl PriceCatalog {
             provider_defaults.insert(provider.clone(), Modifiers::parse(modifiers, &label, "")?);
         }
         let mut models = Vec::with_capacity(raw.model.len());
-        let mut index = HashMap::new();
         for (position, raw_model) in raw.model.into_iter().enumerate() {
-            let model = raw_model.build(position, defaults, &provider_defaults)?;
-            for name in std::iter::once(&model.id).chain(&model.aliases) {
-                let key = normalize_name(name);
-                if key.is_empty() {
-                    return Err(CatalogError::InvalidName {
-                        model: model.id.clone(),
-                        name: name.clone(),
-                    });
-                }
-                if let Some(&other) = index.get(&key) {
-                    // `other == position` when a model repeats one of its own names.
-                    let other = models.get(other).unwrap_or(&model).id.clone();
-                    return Err(CatalogError::DuplicateName {
-                        model: model.id.clone(),
-                        name: name.clone(),
-                        other,
-                    });
-                }
-                index.insert(key, position);
-            }
-            models.push(model);
+            models.push(raw_model.build(position, defaults, &provider_defaults)?);
         }
-        Ok(PriceCatalog { models, index })
+        let index = index_names(&models)?;
+        Ok(PriceCatalog {
+            models,
+            index,
+            defaults,
+            provider_defaults,
+        })
     }
+}
+
+/// Normalized id or alias → position, refusing empty and duplicate names.
+pub(super) fn index_names(models: &[CatalogModel]) -> Result<HashMap<String, usize>, CatalogError> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (position, model) in models.iter().enumerate() {
+        for name in std::iter::once(&model.id).chain(&model.aliases) {
+            let key = normalize_name(name);
+            if key.is_empty() {
+                return Err(CatalogError::InvalidName {
+                    model: model.id.clone(),
+                    name: name.clone(),
+                });
+            }
+            if let Some(&other) = index.get(&key) {
+                // `other == position` when a model repeats one of its own names.
+                return Err(CatalogError::DuplicateName {
+                    model: model.id.clone(),
+                    name: name.clone(),
+                    other: models[other].id.clone(),
+                });
+            }
+            index.insert(key, position);
+        }
+    }
+    Ok(index)
 }
 
 #[derive(Deserialize)]
@@ -74,19 +85,19 @@ struct RawModifiers {
 // fields are repeated on models and periods.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawModel {
+pub(super) struct RawModel {
     #[serde(default)]
-    id: String,
+    pub(super) id: String,
     #[serde(default)]
     provider: String,
     #[serde(default)]
     family: String,
     #[serde(default)]
-    display_name: String,
+    pub(super) display_name: String,
     #[serde(default)]
     aliases: Vec<String>,
     #[serde(default)]
-    source: String,
+    pub(super) source: String,
     #[serde(default)]
     prices: Vec<RawPeriod>,
     batch_multiplier: Option<String>,
@@ -124,7 +135,7 @@ struct RawLongContext {
 
 /// Optional modifiers of one catalog level; a more specific level wins (`or`).
 #[derive(Debug, Clone, Copy, Default)]
-struct Modifiers {
+pub(super) struct Modifiers {
     batch: Option<Decimal>,
     flex: Option<Decimal>,
     geo_us: Option<Decimal>,
@@ -155,7 +166,7 @@ impl Modifiers {
 }
 
 impl RawModel {
-    fn build(
+    pub(super) fn build(
         self,
         position: usize,
         defaults: Modifiers,
@@ -221,6 +232,8 @@ impl RawModel {
             aliases: self.aliases,
             source,
             prices,
+            stored_from: None,
+            stored_source: None,
         })
     }
 }

@@ -18,6 +18,9 @@ use names::normalize_name;
 
 mod load;
 mod names;
+mod stored;
+
+pub use stored::{PriceLayer, StoredEntry};
 #[cfg(test)]
 mod tests;
 
@@ -43,6 +46,10 @@ pub struct PriceCatalog {
     models: Vec<CatalogModel>,
     /// Normalized id or alias → position in `models`.
     index: HashMap<String, usize>,
+    /// The modifiers of `[defaults]` and `[provider_defaults.*]`, which stored
+    /// entries inherit as catalog entries do.
+    defaults: load::Modifiers,
+    provider_defaults: HashMap<String, load::Modifiers>,
 }
 
 /// Why a catalog could not be loaded; every model-level error names the model.
@@ -80,6 +87,12 @@ pub enum CatalogError {
         name: String,
         other: String,
     },
+    #[error("model `{model}`: `{field}`: {message}")]
+    InvalidField {
+        model: String,
+        field: String,
+        message: String,
+    },
     #[error("model `{model}`: long_context of the {effective_from} period {problem}")]
     InvalidLongContext {
         model: String,
@@ -102,6 +115,11 @@ pub struct CatalogModel {
     pub source: String,
     /// Sorted by `effective_from`, never empty.
     pub prices: Vec<PricePeriod>,
+    /// Set when a stored price entry (the database layer) covers this model: the
+    /// periods from this date on are the stored ones.
+    pub stored_from: Option<NaiveDate>,
+    /// The source the stored entry names.
+    pub stored_source: Option<String>,
 }
 
 /// The prices in force from `effective_from` until the next period, USD per million
@@ -171,13 +189,7 @@ impl PriceCatalog {
     ///
     /// Panics if `model` has no periods, which a catalog never allows.
     pub fn period_at<'m>(&self, model: &'m CatalogModel, at: DateTime<Utc>) -> &'m PricePeriod {
-        let day = at.date_naive();
-        model
-            .prices
-            .iter()
-            .rev()
-            .find(|p| p.effective_from <= day)
-            .unwrap_or(&model.prices[0])
+        model.period_on(at.date_naive())
     }
 
     /// Prices one usage record; `None` when the model is unknown (unpriced).
@@ -218,6 +230,18 @@ impl PriceCatalog {
     /// Every model, in catalog order.
     pub fn models(&self) -> &[CatalogModel] {
         &self.models
+    }
+}
+
+impl CatalogModel {
+    /// The period in force on `day`: the latest `effective_from` on or before it,
+    /// or the first period for anything older.
+    pub fn period_on(&self, day: NaiveDate) -> &PricePeriod {
+        self.prices
+            .iter()
+            .rev()
+            .find(|p| p.effective_from <= day)
+            .unwrap_or(&self.prices[0])
     }
 }
 

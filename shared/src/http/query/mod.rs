@@ -64,7 +64,8 @@ impl<T: DeserializeOwned + IntoParams> FromRequestParts<AppState> for Report<T> 
         let output: FormatQuery = deserialize(&output)?;
         let filters: FilterQuery = deserialize(&filters)?;
         let basis: BasisQuery = deserialize(&basis)?;
-        let mut filters = filters.filters(state.ledger.catalog())?;
+        let catalog = state.ledger.prices().await?;
+        let mut filters = filters.filters(&catalog)?;
         filters.basis = basis.basis()?;
         Ok(Report(deserialize(&own)?, output.format()?, filters))
     }
@@ -78,10 +79,11 @@ impl<T: DeserializeOwned + IntoParams> FromRequestParts<AppState> for Records<T>
         let [own, output, filters] = groups(parts.uri.query(), names)?;
         let output: FormatQuery = deserialize(&output)?;
         let filters: FilterQuery = deserialize(&filters)?;
+        let catalog = state.ledger.prices().await?;
         Ok(Records(
             deserialize(&own)?,
             output.format()?,
-            filters.filters(state.ledger.catalog())?,
+            filters.filters(&catalog)?,
         ))
     }
 }

@@ -359,7 +359,14 @@ fn plan_entry(
                 .iter()
                 .all(|a| current.resolve(a).is_some_and(|m| m.id == existing.id));
             let same_prices = match from {
-                Some(day) => in_force(existing, day) == new,
+                // Undated prices: the same rates and modifiers, whatever day they began.
+                Some(day) => {
+                    let now = in_force(existing, day);
+                    PricePeriod {
+                        effective_from: now.effective_from,
+                        ..new.clone()
+                    } == now
+                }
                 None => existing
                     .prices
                     .iter()

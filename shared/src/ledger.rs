@@ -91,6 +91,9 @@ pub struct RetagReport {
 
 const REPRICE_PAGE: i64 = 2_000;
 
+/// The provider of a record whose model name tells none ([`provider_from_name`]).
+const UNKNOWN_PROVIDER: &str = "unknown";
+
 impl Ledger {
     pub fn new(
         store: DynStore,
@@ -221,6 +224,10 @@ impl Ledger {
                     .then_some(record.cost)
                     .or_else(|| estimated_cost(&record.facts.raw));
                 priced.model_key = entry.id.clone();
+                // A provider the name did not tell is the one the price entry names.
+                if priced.provider == UNKNOWN_PROVIDER {
+                    priced.provider = entry.provider.clone();
+                }
                 apply_price(catalog, &mut priced, Some(entry), None, estimated);
                 if priced.unpriced {
                     continue;
@@ -228,6 +235,7 @@ impl Ledger {
                 changes.push(CostChange {
                     id: record.id,
                     model_key: priced.model_key.clone(),
+                    provider: priced.provider.clone(),
                     cost: priced.cost,
                     cost_source: priced.cost_source,
                     computed_cost: priced.computed_cost,
@@ -475,6 +483,7 @@ impl Ledger {
                     changes.push(CostChange {
                         id: record.id,
                         model_key: repriced.model_key,
+                        provider: repriced.provider,
                         cost: repriced.cost,
                         cost_source: repriced.cost_source,
                         computed_cost: repriced.computed_cost,

@@ -575,6 +575,7 @@ async fn deferred_rollups_are_counted_at_once_and_folded_exactly_once() {
         let change = shared::store::CostChange {
             id: target.id,
             model_key: target.model_key.clone(),
+            provider: target.provider.clone(),
             cost: shared::domain::money::Pico(target.cost.0 + 7),
             cost_source: target.cost_source,
             computed_cost: target.computed_cost,

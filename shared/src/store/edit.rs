@@ -57,10 +57,11 @@ pub(crate) async fn update_costs(
         // UPDATE waits for the first and then finds its condition false).
         let update = Sql::new(
             "UPDATE usage_records SET cost_pico = $1, computed_cost_pico = $2, price_ref = $3, \
-             unpriced = $4, model_key = $5, updated_at_ms = $6, cost_source = $13 WHERE id = $7 \
+             unpriced = $4, model_key = $5, updated_at_ms = $6, cost_source = $13, provider = $15 \
+             WHERE id = $7 \
              AND cost_pico = $8 AND COALESCE(computed_cost_pico, -1) = $9 \
              AND COALESCE(price_ref, '') = $10 AND unpriced = $11 AND model_key = $12 \
-             AND cost_source = $14",
+             AND cost_source = $14 AND provider = $16",
         )
         .bind(stored(change.cost)?)
         .bind(change.computed_cost.map(stored).transpose()?)
@@ -75,7 +76,9 @@ pub(crate) async fn update_costs(
         .bind(before.unpriced)
         .bind(before.model_key.as_str())
         .bind(change.cost_source.as_str())
-        .bind(before.cost_source.as_str());
+        .bind(before.cost_source.as_str())
+        .bind(change.provider.as_str())
+        .bind(before.provider.as_str());
         if exec.execute(update).await? == 0 {
             continue;
         }
@@ -88,6 +91,7 @@ pub(crate) async fn update_costs(
         record.unpriced = change.unpriced;
         record.model_key = change.model_key.clone();
         record.cost_source = change.cost_source;
+        record.provider = change.provider.clone();
         deltas.add_record(&record);
     }
     apply_deltas(&mut exec, db, deltas, None).await?;

@@ -176,6 +176,8 @@ pub struct CostChange {
     pub before: UsageRecord,
     /// The canonical model id (moves when a new price entry names the model).
     pub model_key: String,
+    /// The provider (moves from `unknown` when a new price entry names it).
+    pub provider: String,
     pub cost: crate::domain::money::Pico,
     /// What `cost` is (a price replaces an agent's estimate).
     pub cost_source: crate::domain::usage::CostSource,

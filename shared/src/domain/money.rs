@@ -3,9 +3,9 @@
 //! is stored in 64 bits (up to [`Pico::MAX_RECORD`], about 9.2 million USD); sums
 //! of records are 128-bit and cannot overflow.
 //!
-//! Every catalog price is given per million tokens with at most four decimals
-//! after modifiers, so a token count times a price is a whole number of
-//! picodollars: storing picodollars loses nothing.
+//! Every catalog price is given per million tokens with at most five decimals
+//! after modifiers (a unit test checks it), so a token count times a price is a
+//! whole number of picodollars: storing picodollars loses nothing.
 
 use std::ops::{Add, AddAssign, Sub};
 

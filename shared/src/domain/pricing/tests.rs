@@ -264,6 +264,43 @@ fn kimi_cache_hit_and_miss() {
 }
 
 #[test]
+fn haiku_5_5_long_context_starts_above_100k() {
+    let haiku = case("claude-haiku-5-5");
+    // 100K input exactly is standard: 0.1×0.10 + 0.01×0.50 = 0.01 + 0.005 = 0.015
+    assert_eq!(haiku.cost(tokens(100_000, 10_000, 0, 0, 0)), d("0.015"));
+    // 60K + 30K read + 20K written = 110K > 100K: every kind at the long rates,
+    // 0.06×0.50 + 0.01×2.50 + 0.03×0.05 + 0.02×0.625 = 0.03 + 0.025 + 0.0015 + 0.0125 = 0.069
+    let used = tokens(60_000, 10_000, 30_000, 20_000, 0);
+    let quote = haiku.quote(used).unwrap();
+    assert_eq!(quote.cost, d("0.069"));
+    assert!(quote.long_context);
+    // A reported 0-200k window is standard: 0.006 + 0.005 + 0.0003 + 0.0025 = 0.0138
+    assert_eq!(haiku.window("0-200k").cost(used), d("0.0138"));
+}
+
+#[test]
+fn gpt_5_6_cache_writes_flex_and_long_context() {
+    let gpt = case("gpt-5.6");
+    // 220K input in all: 0.1×4 + 0.01×20 + 0.1×0.40 + 0.02×5 = 0.4 + 0.2 + 0.04 + 0.1 = 0.74
+    let standard = tokens(100_000, 10_000, 100_000, 20_000, 0);
+    assert_eq!(gpt.cost(standard), d("0.74"));
+    assert_eq!(gpt.tier("flex").cost(standard), d("0.37"));
+    // 280K > 272K: 0.2×8 + 0.01×30 + 0.05×0.80 + 0.03×10 = 1.6 + 0.3 + 0.04 + 0.3 = 2.24
+    let long = tokens(200_000, 10_000, 50_000, 30_000, 0);
+    assert_eq!(gpt.cost(long), d("2.24"));
+    assert_eq!(gpt.tier("batch").cost(long), d("1.12"));
+}
+
+#[test]
+fn fine_tuned_gpt_4o_2024_11_20_has_a_cached_input_price() {
+    let ft = case("ft:gpt-4o-2024-11-20");
+    // 1×3.75 + 1×1.875 = 5.625
+    assert_eq!(ft.cost(tokens(1_000_000, 0, 1_000_000, 0, 0)), d("5.625"));
+    // No cache-write price: a write is billed as input.
+    assert_eq!(ft.cost(tokens(0, 0, 0, 1_000_000, 0)), d("3.75"));
+}
+
+#[test]
 fn dated_id_and_alias_give_the_same_quote() {
     let used = tokens(12_345, 678, 9_000, 100, 10);
     let dated = case("claude-sonnet-4-5-20250929").quote(used).unwrap();
@@ -415,7 +452,7 @@ fn unknown_models_are_unpriced() {
 #[test]
 fn embedded_catalog_is_valid_and_sourced() {
     let catalog = PriceCatalog::from_toml(EMBEDDED_TOML).expect("embedded catalog parses");
-    assert!(catalog.models().len() >= 50);
+    assert!(catalog.models().len() >= 119);
     for model in catalog.models() {
         let id = &model.id;
         for name in std::iter::once(id).chain(&model.aliases) {
@@ -446,14 +483,22 @@ fn embedded_catalog_is_valid_and_sourced() {
         "claude-sonnet-4-6",
         "claude-sonnet-5",
         "claude-fable-5",
+        "claude-mythos-5",
+        "claude-opus-5-5",
+        "claude-sonnet-5-5",
+        "claude-haiku-5-5",
+        "claude-mythos-5-1",
+        "claude-mythos-preview",
+        "claude-fable-5-1",
     ];
     assert_eq!(geo, expected);
 }
 
-/// Every rate times every modifier combination has at most 4 decimals per MTok,
-/// so a cost for integer token counts has at most 10 (storage keeps 12).
+/// Every rate times every modifier combination has at most 5 decimals per MTok,
+/// so a cost for integer token counts has at most 11 (storage keeps 12). Five, not
+/// four, since Claude Haiku 5.5: its 5-minute write 0.125 × batch 0.5 × US 1.1 = 0.06875.
 #[test]
-fn every_rate_has_at_most_four_decimals_after_modifiers() {
+fn every_rate_has_at_most_five_decimals_after_modifiers() {
     for model in PriceCatalog::embedded().models() {
         for period in &model.prices {
             let tiers = [
@@ -477,7 +522,7 @@ fn every_rate_has_at_most_four_decimals_after_modifiers() {
                             let scaled = (rate * tier * geo).normalize();
                             let at = format!("{}@{}", model.id, period.effective_from);
                             assert!(
-                                scaled.scale() <= 4,
+                                scaled.scale() <= 5,
                                 "{at}: {rate} × {tier} × {geo} = {scaled}"
                             );
                         }

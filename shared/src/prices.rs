@@ -73,10 +73,11 @@ pub async fn check_entry(
     let current = ledger.reload_prices().await?.catalog;
     let id = current.canonical_id(model);
     let base = ledger.embedded_catalog();
+    let body = inherit_modifiers(body, ledger.embedded_catalog().resolve(&id));
     let parsed = base
-        .parse_stored(&id, body)
+        .parse_stored(&id, &body)
         .map_err(|err| EditError::Invalid(vec![PriceError::of(&id, &err)]))?;
-    let body = normalized_body(body);
+    let body = normalized_body(&body);
     let entry = StoredEntry { model: id, body };
     let layered = layer_with(ledger, std::slice::from_ref(&entry)).await?;
     let model = layered
@@ -124,6 +125,44 @@ async fn layer_with(ledger: &Ledger, changes: &[StoredEntry]) -> Result<PriceCat
         };
         EditError::Invalid(vec![PriceError::of(&model, &err)])
     })
+}
+
+/// The modifiers a catalog model has that an entry over it does not set (its
+/// US-only surcharge, flex discount, web-search fee), so that new token prices do
+/// not silently drop them; an entry that sets one, on the model or a period, keeps
+/// its own. Anything but a JSON object is returned as is, for the parser to refuse.
+fn inherit_modifiers(body: &str, catalog_model: Option<&CatalogModel>) -> String {
+    let (Some(model), Ok(Value::Object(mut map))) =
+        (catalog_model, serde_json::from_str::<Value>(body))
+    else {
+        return body.to_owned();
+    };
+    let first = map
+        .get("prices")
+        .and_then(Value::as_array)
+        .and_then(|p| p.first())
+        .and_then(|p| p.get("effective_from"))
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
+    let Some(first) = first else {
+        return body.to_owned();
+    };
+    let period = model.period_on(first);
+    for (field, value) in [
+        ("batch_multiplier", Some(period.batch_multiplier)),
+        ("flex_multiplier", period.flex_multiplier),
+        ("geo_us_multiplier", period.geo_us_multiplier),
+        ("web_search_per_1k", period.web_search_per_1k),
+    ] {
+        let set_in_a_period = map
+            .get("prices")
+            .and_then(Value::as_array)
+            .is_some_and(|periods| periods.iter().any(|p| p.get(field).is_some()));
+        if let (Some(value), false) = (value, map.contains_key(field) || set_in_a_period) {
+            map.insert(field.into(), Value::String(value.normalize().to_string()));
+        }
+    }
+    Value::Object(map).to_string()
 }
 
 /// The body as stored: compact JSON without `id` (the row's key names the model).
@@ -325,7 +364,7 @@ fn plan_toml(current: &PriceCatalog, text: &str) -> ImportPlan {
                 continue;
             }
             let id = current.canonical_id(&id);
-            let text = body.to_string();
+            let text = inherit_modifiers(&body.to_string(), current.resolve(&id));
             match current.parse_stored(&id, &text) {
                 Ok(parsed) => plan_entry(current, &mut plan, parsed, normalized_body(&text), None),
                 Err(err) => plan.errors.push(PriceError::of(&id, &err)),

@@ -223,6 +223,39 @@ async fn a_stored_price_prices_the_unpriced_at_once_and_a_delete_waits_for_repri
         );
         let sonnet = get(&app, "/api/models/claude-sonnet-4-5").await;
         assert_eq!(sonnet.body["layers"], "catalog", "{b}");
+
+        // New token prices over a catalog model keep the modifiers it has (GPT-5's flex
+        // discount) unless the entry sets them.
+        let gpt5 = |flex: Option<&str>| {
+            let mut period =
+                json!({"effective_from": "2026-12-01", "input": "1.5", "output": "12"});
+            if let Some(flex) = flex {
+                period["flex_multiplier"] = json!(flex);
+            }
+            json!({"provider": "openai", "family": "gpt-5", "prices": [period]})
+        };
+        let kept = put(&app, "gpt-5", gpt5(None)).await;
+        let history = kept.body["model"]["history"].as_array().unwrap().clone();
+        assert_eq!(
+            dec(&history[0]["flex_multiplier"]),
+            d("0.5"),
+            "{b}: the catalog's"
+        );
+        assert_eq!(history.last().unwrap()["layer"], "stored");
+        assert_eq!(
+            dec(&history.last().unwrap()["flex_multiplier"]),
+            d("0.5"),
+            "{b}"
+        );
+        let own = put(&app, "gpt-5", gpt5(Some("0.6"))).await;
+        let last = own.body["model"]["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(dec(&last["flex_multiplier"]), d("0.6"), "{b}: {}", own.text);
+        assert_eq!(own.body["created"], false);
     }
 }
 

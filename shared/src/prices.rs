@@ -461,8 +461,42 @@ fn price_diff(before: Option<&PricePeriod>, after: &PricePeriod) -> Vec<String> 
             .map(|((f, old), (_, new))| format!("{f} {} → {}", show(*old), show(*new)))
             .collect(),
     };
-    if out.is_empty() {
-        out.push("modifiers or long-context rates".to_owned());
+    let long = |p: &PricePeriod| {
+        p.long_context.as_ref().map_or_else(
+            || "none".to_owned(),
+            |lc| {
+                format!(
+                    "above {} tokens input {} output {}",
+                    lc.threshold_tokens,
+                    lc.input.normalize(),
+                    lc.output.normalize()
+                )
+            },
+        )
+    };
+    let modifiers = |p: &PricePeriod| {
+        [
+            ("batch_multiplier", Some(p.batch_multiplier)),
+            ("flex_multiplier", p.flex_multiplier),
+            ("geo_us_multiplier", p.geo_us_multiplier),
+            ("web_search_per_1k", p.web_search_per_1k),
+        ]
+    };
+    match before {
+        Some(before) => {
+            if before.long_context != after.long_context {
+                out.push(format!("long_context {} → {}", long(before), long(after)));
+            }
+            for ((field, old), (_, new)) in modifiers(before).iter().zip(modifiers(after).iter()) {
+                if old != new {
+                    out.push(format!("{field} {} → {}", show(*old), show(*new)));
+                }
+            }
+        }
+        None if after.long_context.is_some() => {
+            out.push(format!("long_context {}", long(after)));
+        }
+        None => {}
     }
     out
 }
@@ -491,22 +525,34 @@ const TOKEN_FIELDS: &[(&str, &str)] = &[
         "cache_write_1h",
     ),
 ];
+/// LiteLLM long-context fields, `{N}` the threshold in thousands of input tokens
+/// (`input_cost_per_token_above_200k_tokens`) → catalog `long_context` fields.
 const LONG_FIELDS: &[(&str, &str)] = &[
-    ("input_cost_per_token_above_200k_tokens", "input"),
-    ("output_cost_per_token_above_200k_tokens", "output"),
+    ("input_cost_per_token_above_{N}k_tokens", "input"),
+    ("output_cost_per_token_above_{N}k_tokens", "output"),
     (
-        "cache_read_input_token_cost_above_200k_tokens",
+        "cache_read_input_token_cost_above_{N}k_tokens",
         "cache_read",
     ),
     (
-        "cache_creation_input_token_cost_above_200k_tokens",
+        "cache_creation_input_token_cost_above_{N}k_tokens",
         "cache_write_5m",
     ),
     (
-        "cache_creation_input_token_cost_above_1hr_above_200k_tokens",
+        "cache_creation_input_token_cost_above_1hr_above_{N}k_tokens",
         "cache_write_1h",
     ),
 ];
+
+/// The long-context threshold an entry lists (thousands of tokens), if any.
+fn long_context_threshold<'a>(fields: impl Iterator<Item = &'a String>) -> Option<u32> {
+    fields
+        .filter_map(|f| {
+            f.strip_prefix("input_cost_per_token_above_")?
+                .strip_suffix("k_tokens")
+        })
+        .find_map(|n| n.parse().ok())
+}
 
 /// A per-token price as written (`1e-06`, `0.0000025`) → USD per million tokens, exactly.
 fn per_mtok(text: &str) -> Option<Decimal> {
@@ -624,8 +670,10 @@ fn plan_litellm(
             continue;
         }
         let mut long = Map::new();
-        for (litellm, field) in LONG_FIELDS {
-            if let Some(value) = text_of(litellm).as_deref().and_then(per_mtok) {
+        let threshold = long_context_threshold(fields.keys());
+        for (litellm, field) in LONG_FIELDS.iter().filter(|_| threshold.is_some()) {
+            let litellm = litellm.replace("{N}", &threshold.unwrap_or_default().to_string());
+            if let Some(value) = text_of(&litellm).as_deref().and_then(per_mtok) {
                 long.insert((*field).into(), Value::String(value.to_string()));
             }
         }
@@ -644,11 +692,38 @@ fn plan_litellm(
             Value::String(effective_from.to_string()),
         );
         if complete {
-            long.insert("threshold_tokens".into(), json!(200_000));
+            let threshold = u64::from(threshold.unwrap_or_default()) * 1_000;
+            long.insert("threshold_tokens".into(), json!(threshold));
             long.retain(|k, _| {
                 k == "threshold_tokens" || k == "input" || k == "output" || period.contains_key(k)
             });
             period.insert("long_context".into(), Value::Object(long));
+        } else if let Some(lc) =
+            existing.and_then(|m| m.period_on(effective_from).long_context.as_ref())
+        {
+            // The table lists long-context rates only in part (or not at all): the
+            // ones in use stay rather than being dropped.
+            let rate = |v: Option<Decimal>| v.map(|v| Value::String(v.normalize().to_string()));
+            let mut kept = Map::new();
+            kept.insert("threshold_tokens".into(), json!(lc.threshold_tokens));
+            kept.insert(
+                "input".into(),
+                Value::String(lc.input.normalize().to_string()),
+            );
+            kept.insert(
+                "output".into(),
+                Value::String(lc.output.normalize().to_string()),
+            );
+            for (field, value) in [
+                ("cache_read", lc.cache_read),
+                ("cache_write_5m", lc.cache_write_5m),
+                ("cache_write_1h", lc.cache_write_1h),
+            ] {
+                if let Some(value) = rate(value) {
+                    kept.insert(field.into(), value);
+                }
+            }
+            period.insert("long_context".into(), Value::Object(kept));
         }
         let body = match existing {
             Some(model) => {
@@ -714,5 +789,39 @@ fn family_of(provider: &str, id: &str) -> String {
         ("anthropic", ["claude", family, ..]) => (*family).to_owned(),
         (_, [first, second, ..]) => format!("{first}-{second}"),
         _ => id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn litellm_prices_are_read_exactly_from_their_text() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(per_mtok("1e-06"), Some(d("1")));
+        assert_eq!(per_mtok("2.5e-06"), Some(d("2.5")));
+        assert_eq!(per_mtok("1.25e-07"), Some(d("0.125")));
+        assert_eq!(per_mtok("0.000003"), Some(d("3")));
+        assert_eq!(per_mtok("\"6e-07\""), Some(d("0.6")));
+        // Through f64, 3.81469e-08 × 1e6 would be 0.038146899999999995.
+        assert_eq!(per_mtok("3.81469e-08"), Some(d("0.0381469")));
+        assert_eq!(per_mtok("0"), Some(d("0")));
+        assert_eq!(per_mtok("-1e-07"), None);
+        assert_eq!(per_mtok("cheap"), None);
+    }
+
+    #[test]
+    fn the_long_context_threshold_is_the_one_the_entry_lists() {
+        let keys = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let listed = keys(&[
+            "input_cost_per_token",
+            "input_cost_per_token_above_272k_tokens",
+        ]);
+        assert_eq!(long_context_threshold(listed.iter()), Some(272));
+        let flex_only = keys(&["input_cost_per_token_above_200k_tokens_flex"]);
+        assert_eq!(long_context_threshold(flex_only.iter()), None);
+        assert_eq!(family_of("anthropic", "claude-mythos-5-1"), "mythos");
+        assert_eq!(family_of("openai", "gpt-6-mini"), "gpt-6");
     }
 }

@@ -150,7 +150,9 @@ impl Ledger {
         self.base
     }
 
-    /// The catalog with the stored layer, read again when older than the TTL.
+    /// The catalog with the stored layer, read again when older than the TTL. When
+    /// the layer changed (another instance stored a price), the unpriced records it
+    /// now covers are priced in the background, not in the request that noticed.
     pub async fn prices(&self) -> Result<Arc<PriceCatalog>, StoreError> {
         {
             let cache = self.prices.lock().expect("price cache");
@@ -161,46 +163,55 @@ impl Ledger {
                 return Ok(cache.catalog.clone());
             }
         }
-        Ok(self.reload_prices().await?.catalog)
+        let (catalog, changed) = self.read_layer().await?;
+        if changed {
+            let (ledger, layer) = (self.clone(), catalog.clone());
+            tokio::spawn(async move {
+                if let Err(err) = ledger.price_unpriced(&layer).await {
+                    tracing::warn!(error = %err, "pricing unpriced records failed; the next change retries");
+                }
+            });
+        }
+        Ok(catalog)
     }
 
     /// Reads the stored price layer now; when it changed, rebuilds the catalog and
     /// prices the unpriced records it now covers ([`Ledger::price_unpriced`]).
     pub async fn reload_prices(&self) -> Result<PriceReload, StoreError> {
+        let (catalog, changed) = self.read_layer().await?;
+        let priced = match changed {
+            true => self.price_unpriced(&catalog).await?,
+            false => PricedReport::default(),
+        };
+        Ok(PriceReload {
+            catalog,
+            changed,
+            priced,
+        })
+    }
+
+    /// Reads the stored layer and rebuilds the catalog in use when it changed;
+    /// returns the catalog and whether it changed.
+    async fn read_layer(&self) -> Result<(Arc<PriceCatalog>, bool), StoreError> {
         let rows = self.store.stored_prices().await?;
         let fingerprint: Vec<(String, i64)> = rows
             .iter()
             .map(|row| (row.entry.model.clone(), row.updated_at_ms))
             .collect();
-        let unchanged = {
+        {
             let mut cache = self.prices.lock().expect("price cache");
-            let unchanged = cache.fingerprint == fingerprint;
-            if unchanged {
+            if cache.fingerprint == fingerprint {
                 cache.read_at = Some(Instant::now());
+                return Ok((cache.catalog.clone(), false));
             }
-            unchanged.then(|| cache.catalog.clone())
-        };
-        if let Some(catalog) = unchanged {
-            return Ok(PriceReload {
-                catalog,
-                changed: false,
-                priced: PricedReport::default(),
-            });
         }
         let entries: Vec<StoredEntry> = rows.into_iter().map(|row| row.entry).collect();
         let catalog = Arc::new(layer_stored(self.base, &entries));
-        {
-            let mut cache = self.prices.lock().expect("price cache");
-            cache.catalog = catalog.clone();
-            cache.read_at = Some(Instant::now());
-            cache.fingerprint = fingerprint;
-        }
-        let priced = self.price_unpriced(&catalog).await?;
-        Ok(PriceReload {
-            catalog,
-            changed: true,
-            priced,
-        })
+        let mut cache = self.prices.lock().expect("price cache");
+        cache.catalog = catalog.clone();
+        cache.read_at = Some(Instant::now());
+        cache.fingerprint = fingerprint;
+        Ok((catalog, true))
     }
 
     /// Prices every unpriced record whose model `catalog` now knows (a record

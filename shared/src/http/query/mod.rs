@@ -331,6 +331,17 @@ pub struct ReconciliationQuery {
 /// `GET /costs/daily-summary`.
 pub type DailySummaryQuery = DayQuery;
 
+/// `GET /costs/bill-check`: whole UTC days (bills are cut in UTC).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BillCheckQuery {
+    /// First UTC day (YYYY-MM-DD, inclusive); default: 30 days before `end`
+    pub start: Option<String>,
+    /// Last UTC day (YYYY-MM-DD, inclusive); default: yesterday
+    pub end: Option<String>,
+}
+
 /// `GET /api/usage`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -453,6 +464,39 @@ pub fn range(
         }
         err.into()
     })
+}
+
+/// A range of whole UTC days, `start` and `end` inclusive (`YYYY-MM-DD`); default the
+/// 30 days up to yesterday. Returns `[first, end)`, `end` exclusive.
+pub fn utc_days(
+    (start_name, start): (&str, &Option<String>),
+    (end_name, end): (&str, &Option<String>),
+    now: chrono::DateTime<Utc>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let date = |name: &str, value: &Option<String>| {
+        trimmed(value)
+            .map(|text| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                    ApiError::field(name, format!("`{text}` is not a YYYY-MM-DD date"))
+                })
+            })
+            .transpose()
+    };
+    let last = date(end_name, end)?.unwrap_or_else(|| now.date_naive() - chrono::Days::new(1));
+    let first = date(start_name, start)?.unwrap_or(last - chrono::Days::new(29));
+    if first > last {
+        return Err(ApiError::field(
+            end_name,
+            format!("must not be before {start_name}"),
+        ));
+    }
+    if (last - first).num_days() >= 366 {
+        return Err(ApiError::field(
+            end_name,
+            "the range may span at most 366 days",
+        ));
+    }
+    Ok((first, last + chrono::Days::new(1)))
 }
 
 /// A closed set of names, documented as a string enum.

@@ -391,6 +391,115 @@ fn mismatched_kinds(model: &ModelCheck) -> Vec<String> {
         .collect()
 }
 
+/// The UTC days `[first, end)` of a request: `start` and `end` inclusive
+/// (`YYYY-MM-DD`), by default the 30 days up to yesterday. An error names the field.
+pub fn day_range(
+    start: Option<&str>,
+    end: Option<&str>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), (&'static str, String)> {
+    let date = |field: &'static str, text: Option<&str>| {
+        text.map(str::trim)
+            .map(|text| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| (field, format!("`{text}` is not a YYYY-MM-DD date")))
+            })
+            .transpose()
+    };
+    let last = date("end", end)?.unwrap_or(today - chrono::Days::new(1));
+    let first = date("start", start)?.unwrap_or(last - chrono::Days::new(29));
+    if first > last {
+        return Err(("end", "must not be before start".into()));
+    }
+    if (last - first).num_days() >= 366 {
+        return Err(("end", "the range may span at most 366 days".into()));
+    }
+    Ok((first, last + chrono::Days::new(1)))
+}
+
+/// The check as a table for a terminal: each provider's day, its models below it
+/// (`!` marks a price mismatch), then the mismatches.
+pub fn render_table(check: &BillCheck) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let percent = |p: &Option<Decimal>| p.map_or_else(|| "-".to_string(), |p| format!("{p:.2}%"));
+    let _ = writeln!(
+        out,
+        "Bill check {} .. {} (UTC days; a model-day off by more than {} % is flagged)\n",
+        check.start, check.end, check.threshold_percent
+    );
+    let _ = writeln!(
+        out,
+        "{:<10}  {:<9}  {:<34} {:>13} {:>13} {:>12} {:>9}",
+        "date", "provider", "model", "billed USD", "computed USD", "difference", "percent"
+    );
+    for day in &check.days {
+        let f = &day.figures;
+        let note = if !day.bill_pulled {
+            "  (bill not pulled)"
+        } else if day.flagged {
+            "  FLAGGED"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<10}  {:<9}  {:<34} {:>13} {:>13} {:>12} {:>9}{note}",
+            day.date.to_string(),
+            day.provider,
+            "(day)",
+            f.billed_usd.round_dp(4).to_string(),
+            f.computed_usd.round_dp(4).to_string(),
+            f.difference_usd.round_dp(4).to_string(),
+            percent(&f.percent),
+        );
+        for model in day.models.iter().filter(|_| day.bill_pulled) {
+            let f = &model.figures;
+            let mark = if model.price_mismatch { "!" } else { " " };
+            let name = model.model.as_deref().unwrap_or("(not named by the bill)");
+            let _ = writeln!(
+                out,
+                "{:<10}  {:<9}{mark} {:<34} {:>13} {:>13} {:>12} {:>9}",
+                "",
+                "",
+                name,
+                f.billed_usd.round_dp(4).to_string(),
+                f.computed_usd.round_dp(4).to_string(),
+                f.difference_usd.round_dp(4).to_string(),
+                percent(&f.percent),
+            );
+        }
+    }
+    let f = &check.figures;
+    let _ = writeln!(
+        out,
+        "\nTotal of the billed days: billed {} USD, computed {} USD, difference {} USD ({})",
+        f.billed_usd.round_dp(4),
+        f.computed_usd.round_dp(4),
+        f.difference_usd.round_dp(4),
+        percent(&f.percent)
+    );
+    if check.price_mismatch.is_empty() {
+        let _ = writeln!(out, "No price mismatch.");
+    } else {
+        let _ = writeln!(out, "\nPrice mismatches:");
+        for m in &check.price_mismatch {
+            let _ = writeln!(
+                out,
+                "  {} {} {}: {} (billed {} USD, computed {} USD)",
+                m.date,
+                m.provider,
+                m.model,
+                m.token_kinds.join(", "),
+                m.figures.billed_usd.round_dp(4),
+                m.figures.computed_usd.round_dp(4),
+            );
+            let _ = writeln!(out, "    off by {}", percent(&m.figures.percent));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,7 +276,7 @@ pub async fn bill_check(
     State(state): State<AppState>,
     Export(q, format): Export<BillCheckQuery>,
 ) -> Result<Response, ApiError> {
-    let (first, end) = query::utc_days(("start", &q.start), ("end", &q.end), Utc::now())?;
+    let (first, end) = query::utc_days(&q.start, &q.end, Utc::now())?;
     let report =
         crate::bill_check::bill_check(state.store(), state.ledger.catalog(), first, end).await?;
     Ok(match format {

@@ -469,34 +469,12 @@ pub fn range(
 /// A range of whole UTC days, `start` and `end` inclusive (`YYYY-MM-DD`); default the
 /// 30 days up to yesterday. Returns `[first, end)`, `end` exclusive.
 pub fn utc_days(
-    (start_name, start): (&str, &Option<String>),
-    (end_name, end): (&str, &Option<String>),
+    start: &Option<String>,
+    end: &Option<String>,
     now: chrono::DateTime<Utc>,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
-    let date = |name: &str, value: &Option<String>| {
-        trimmed(value)
-            .map(|text| {
-                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                    ApiError::field(name, format!("`{text}` is not a YYYY-MM-DD date"))
-                })
-            })
-            .transpose()
-    };
-    let last = date(end_name, end)?.unwrap_or_else(|| now.date_naive() - chrono::Days::new(1));
-    let first = date(start_name, start)?.unwrap_or(last - chrono::Days::new(29));
-    if first > last {
-        return Err(ApiError::field(
-            end_name,
-            format!("must not be before {start_name}"),
-        ));
-    }
-    if (last - first).num_days() >= 366 {
-        return Err(ApiError::field(
-            end_name,
-            "the range may span at most 366 days",
-        ));
-    }
-    Ok((first, last + chrono::Days::new(1)))
+    crate::bill_check::day_range(text(start), text(end), now.date_naive())
+        .map_err(|(field, message)| ApiError::field(field, message))
 }
 
 /// A closed set of names, documented as a string enum.

@@ -11,7 +11,7 @@
 //! `bill` pulls the providers' daily cost reports with each chunk (the bill check).
 
 mod anthropic;
-mod bill;
+pub(crate) mod bill;
 mod client;
 mod collector;
 mod event;

@@ -91,7 +91,23 @@ pub async fn load_demo(
                 .cloned()
                 .collect();
             let coverage = crate::store::Coverage::of_range("anthropic", chunk_start, chunk_end);
-            count(ledger.ingest_collected(buckets, &coverage).await?);
+            // Its daily cost report, as a collection pulls it (one Opus day 10 % high).
+            let at = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or(now);
+            let days = crate::collect::bill::bill_days(at(start), (at(chunk_start), at(chunk_end)));
+            let lines = days.map_or_else(Vec::new, |days| {
+                let overbilled = now.date_naive() - chrono::Days::new(3);
+                crate::demo::demo_cost_report(&ledger.catalog(), &buckets, days, overbilled)
+            });
+            let bill = crate::store::BillChunk {
+                provider: "anthropic".into(),
+                days,
+                lines,
+            };
+            count(
+                ledger
+                    .ingest_collected_billed(buckets, &coverage, &bill)
+                    .await?,
+            );
             chunk_start = chunk_end;
         }
     }

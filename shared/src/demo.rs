@@ -481,6 +481,67 @@ pub fn demo_bill(events: &[NewUsage], now: DateTime<Utc>) -> (Vec<NewUsage>, Opt
     (bill, first.filter(|f| *f < until).map(|f| (f, until)))
 }
 
+/// The demo's Anthropic cost report of the whole UTC days `[first, end)`: the bill's
+/// buckets priced with `catalog` kind by kind, one line per day, model and token kind,
+/// except that `overbilled` bills Opus 10 % higher (so the bill check has a day to flag).
+pub fn demo_cost_report(
+    catalog: &crate::domain::pricing::PriceCatalog,
+    bill: &[NewUsage],
+    (first, end): (NaiveDate, NaiveDate),
+    overbilled: NaiveDate,
+) -> Vec<crate::store::BilledLine> {
+    use crate::domain::money::Pico;
+    use crate::domain::usage::PricingInput;
+    use rust_decimal::Decimal;
+    let mut lines: std::collections::BTreeMap<(NaiveDate, String, &'static str), Decimal> =
+        Default::default();
+    for bucket in bill {
+        let facts = &bucket.facts;
+        let day = facts.recorded_at.date_naive();
+        let Some(entry) = catalog
+            .resolve(&facts.model)
+            .filter(|_| day >= first && day < end)
+        else {
+            continue;
+        };
+        let input = PricingInput {
+            model: &facts.model,
+            recorded_at: facts.recorded_at,
+            tokens: &facts.tokens,
+            service_tier: facts.service_tier.as_deref(),
+            context_window: facts.context_window.as_deref(),
+            inference_geo: facts.inference_geo.as_deref(),
+        };
+        for (kind, cost) in catalog.quote_breakdown(entry, &input).iter() {
+            *lines
+                .entry((day, entry.id.clone(), kind.as_str()))
+                .or_default() += cost;
+        }
+    }
+    let ten_percent = Decimal::new(11, 1);
+    lines
+        .into_iter()
+        .filter(|(_, cost)| !cost.is_zero())
+        .map(|((day, model, kind), cost)| {
+            let cost = match day == overbilled && model.contains("opus") {
+                true => cost * ten_percent,
+                false => cost,
+            };
+            crate::store::BilledLine {
+                provider: "anthropic".into(),
+                day,
+                workspace: None,
+                line: format!("{model}|{kind}"),
+                model: Some(model.clone()),
+                token_kind: Some(kind.to_string()),
+                description: Some(format!("{model} - {kind}")),
+                amount: Pico::from_usd(cost).unwrap_or_default(),
+                raw: json!({"generator": "demo", "model": model, "token_type": kind}),
+            }
+        })
+        .collect()
+}
+
 fn finish(date: NaiveDate, n: usize, draft: Draft) -> NewUsage {
     let external_id = format!("demo-{date}-{n}");
     let tokens = draft.tokens;

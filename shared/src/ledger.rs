@@ -16,7 +16,9 @@ use crate::domain::usage::{
     provider_from_name, CostSource, NewUsage, PricingInput, ProjectSource, UsageRecord,
 };
 use crate::ingest::FieldError;
-use crate::store::{Buffered, CostChange, Coverage, DynStore, StoreError, WriteMode, WriteOutcome};
+use crate::store::{
+    BillChunk, Buffered, CostChange, Coverage, DynStore, StoreError, WriteMode, WriteOutcome,
+};
 
 /// Prices and attributes records, then stores them.
 #[derive(Clone)]
@@ -401,6 +403,25 @@ impl Ledger {
             return Err(StoreError::TooLarge(refused));
         }
         self.store.write_collected(records, coverage).await
+    }
+
+    /// [`Ledger::ingest_collected`], also replacing the bill of the chunk's whole days
+    /// with `bill`, in the same transaction.
+    #[tracing::instrument(level = "debug", skip_all, fields(buckets = batch.len(), lines = bill.lines.len()), err(level = "debug"))]
+    pub async fn ingest_collected_billed(
+        &self,
+        batch: Vec<NewUsage>,
+        coverage: &Coverage,
+        bill: &BillChunk,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let records = self.resolve_all(batch).await?;
+        let refused = oversized(&records);
+        if !refused.is_empty() {
+            return Err(StoreError::TooLarge(refused));
+        }
+        self.store
+            .write_collected_billed(records, coverage, bill)
+            .await
     }
 
     /// Prices and attributes imported calls (the first half of an import commit,

@@ -1,6 +1,7 @@
 //! AI Cost Tracker library: every piece of logic, testable without Lambda.
 
 pub mod app;
+pub mod bill_check;
 pub mod collect;
 pub mod config;
 pub mod cv;

@@ -156,6 +156,16 @@ try {
   const unpriced = await page.textContent('#unpriced-band');
   check(unpriced.includes('acme-experimental-1'), `the unpriced warning: ${unpriced}`);
   check((await page.textContent('#status')).includes('Context Vault'), 'the status panel');
+  // The demo bills Opus 10 % high on one day: the bill-check band names the day and model,
+  // as the API flags them.
+  const bill = (await apiText(`/costs/bill-check?start=${summary.thirty_days.start}&end=${summary.thirty_days.end}`, 'billed_usd')).body;
+  check(bill.price_mismatch.length > 0, `the demo has a flagged day: ${JSON.stringify(bill.flagged_days)}`);
+  check(await page.isVisible('#bill-check-band'), 'the bill-check band is shown');
+  const band = await page.textContent('#bill-check-band');
+  for (const m of bill.price_mismatch.slice(0, 4)) {
+    check(band.includes(m.date) && band.includes(m.model), `the band names ${m.date} ${m.model}: ${band}`);
+  }
+  summary.bill_check = band;
 
   await page.click('#stack-picker [data-stack="project"]');
   await ready({ 'data-stack': 'project' });

@@ -47,6 +47,65 @@ pub fn anthropic_cost(row: &AnthropicRow) -> Decimal {
         + Decimal::from(row.web_search_requests) * d("0.01")
 }
 
+/// What one Anthropic row costs per bill line kind, USD, exact: `(token_type, cost)` of
+/// each token kind the row has, and web search (`("web_search", cost)`) last. The same
+/// prices as [`anthropic_cost`], which is their sum.
+pub fn anthropic_line_costs(row: &AnthropicRow) -> Vec<(&'static str, Decimal)> {
+    let [input, w5, w1, read, output] = anthropic_rates(&row.model, &row.context_window);
+    let mut multiplier = Decimal::ONE;
+    if row.service_tier == "batch" {
+        multiplier *= d("0.5");
+    }
+    if row.inference_geo == "us" {
+        multiplier *= d("1.1");
+    }
+    let per_token = multiplier / Decimal::from(1_000_000);
+    let mut lines: Vec<(&'static str, Decimal)> = [
+        ("uncached_input_tokens", row.uncached_input_tokens, input),
+        ("output_tokens", row.output_tokens, output),
+        ("cache_read_input_tokens", row.cache_read_input_tokens, read),
+        (
+            "cache_creation.ephemeral_5m_input_tokens",
+            row.cache_creation_5m,
+            w5,
+        ),
+        (
+            "cache_creation.ephemeral_1h_input_tokens",
+            row.cache_creation_1h,
+            w1,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, count, _)| *count != 0)
+    .map(|(kind, count, rate)| (kind, Decimal::from(count) * rate * per_token))
+    .collect();
+    if row.web_search_requests != 0 {
+        // $10 per 1,000 searches, never multiplied.
+        lines.push((
+            "web_search",
+            Decimal::from(row.web_search_requests) * d("0.01"),
+        ));
+    }
+    lines
+}
+
+/// What one OpenAI row costs per line kind (`input`, `cached input`, `output`), USD,
+/// exact; [`openai_cost`] is their sum.
+pub fn openai_line_costs(row: &OpenaiRow) -> Vec<(&'static str, Decimal)> {
+    let ([input, cached, output], flex_half) = openai_rates(&row.model);
+    let half = row.batch || (row.service_tier == "flex" && flex_half);
+    let multiplier = if half { d("0.5") } else { Decimal::ONE } / Decimal::from(1_000_000);
+    [
+        ("input", row.input_tokens - row.input_cached_tokens, input),
+        ("cached input", row.input_cached_tokens, cached),
+        ("output", row.output_tokens, output),
+    ]
+    .into_iter()
+    .filter(|(_, count, _)| *count != 0)
+    .map(|(kind, count, rate)| (kind, Decimal::from(count) * rate * multiplier))
+    .collect()
+}
+
 /// (input, cached input, output) USD per MTok, and whether flex is half price.
 pub fn openai_rates(model: &str) -> ([Decimal; 3], bool) {
     let r = |a: &str, b: &str, c: &str| [d(a), d(b), d(c)];

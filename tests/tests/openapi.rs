@@ -148,6 +148,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/costs/by-provider"),
     ("get", "/costs/daily-summary"),
     ("get", "/costs/reconciliation"),
+    ("get", "/costs/bill-check"),
     ("get", "/api/usage"),
     ("post", "/api/usage"),
     ("get", "/api/usage/summary"),
@@ -314,6 +315,7 @@ async fn real_answers_match_the_documented_schemas() {
         ("/costs/by-provider", range.to_string()),
         ("/costs/daily-summary", "date=2026-11-10".to_string()),
         ("/costs/reconciliation", range.to_string()),
+        ("/costs/bill-check", range.to_string()),
         ("/costs/by-model", format!("{range}&basis=raw")),
         (
             "/api/usage",

@@ -48,6 +48,20 @@ enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+    /// Compare the providers' daily bills (pulled by `collect`) with our computed cost of
+    /// the pulled usage, per UTC day, provider, model and token kind. Prints a table (or
+    /// JSON with --json); exits non-zero when a model-day is off by more than 1 %.
+    BillCheck {
+        /// First UTC day, YYYY-MM-DD (default: 30 days before --end).
+        #[arg(long)]
+        start: Option<String>,
+        /// Last UTC day, YYYY-MM-DD, inclusive (default: yesterday).
+        #[arg(long)]
+        end: Option<String>,
+        /// Print the JSON of `GET /costs/bill-check` instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import model calls from agent transcripts (OpenClaw, Claude Code) into the
     /// local database, or a remote tracker with --to. Prints a JSON report; exits
     /// non-zero only when a root could not be read at all.
@@ -130,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
                     effective_from,
                 },
         } => import_prices(config, &file, dry_run, effective_from.as_deref()).await,
+        Command::BillCheck { start, end, json } => bill_check(config, start, end, json).await,
         Command::Import(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
@@ -204,6 +219,35 @@ async fn import_prices(
         outcome.priced.records_priced,
         outcome.priced.cost_after_usd.usd()
     );
+    Ok(())
+}
+
+async fn bill_check(
+    config: Config,
+    start: Option<String>,
+    end: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use shared::bill_check::{bill_check, day_range, render_table};
+    let today = chrono::Utc::now().date_naive();
+    let (first, end) = day_range(start.as_deref(), end.as_deref(), today)
+        .map_err(|(field, message)| anyhow::anyhow!("--{field}: {message}"))?;
+    let ledger = shared::app::open_ledger(&config, true)
+        .await
+        .context("open database")?;
+    let catalog = ledger.prices().await?;
+    let check = bill_check(ledger.store().as_ref(), &catalog, first, end).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&check)?);
+    } else {
+        print!("{}", render_table(&check));
+    }
+    if !check.price_mismatch.is_empty() {
+        anyhow::bail!(
+            "{} model-day(s) billed more than 1 % off our prices",
+            check.price_mismatch.len()
+        );
+    }
     Ok(())
 }
 

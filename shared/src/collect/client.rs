@@ -2,6 +2,7 @@
 //! timeout, bounded retries (429 waits `retry-after`, 5xx and timeouts back off
 //! exponentially with jitter) and errors that name the endpoint, never the key.
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{CollectError, Provider};
@@ -62,6 +63,30 @@ impl ProviderClient {
         path: &str,
         query: &[(String, String)],
     ) -> Result<Value, CollectError> {
+        self.get_as(endpoint, path, query, |body| serde_json::from_slice(body))
+            .await
+    }
+
+    /// [`ProviderClient::get`], keeping the body as sent: numbers keep their decimal
+    /// text (money is read from it, never through a float).
+    #[tracing::instrument(level = "debug", skip_all, fields(endpoint = endpoint), err(level = "debug"))]
+    pub async fn get_raw(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Box<RawValue>, CollectError> {
+        self.get_as(endpoint, path, query, |body| serde_json::from_slice(body))
+            .await
+    }
+
+    async fn get_as<T>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        query: &[(String, String)],
+        parse: fn(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, CollectError> {
         let url = format!("{}{}", self.access.base_url.trim_end_matches('/'), path);
         let retrying = |attempt: u32, wait: std::time::Duration, error: &CollectError| {
             let wait_ms = wait.as_millis() as u64;
@@ -69,7 +94,7 @@ impl ProviderClient {
         };
         self.policy
             .run(
-                |attempt| self.get_once(endpoint, &url, query, attempt),
+                |attempt| self.get_once(endpoint, &url, query, attempt, parse),
                 retrying,
             )
             .await
@@ -79,13 +104,14 @@ impl ProviderClient {
 
     /// One attempt of [`ProviderClient::get`]: 429 (with its `retry-after`), 5xx and
     /// transport failures may be retried; any other answer is final.
-    async fn get_once(
+    async fn get_once<T>(
         &self,
         endpoint: &'static str,
         url: &str,
         query: &[(String, String)],
         attempt: u32,
-    ) -> Result<Value, Failure<CollectError>> {
+        parse: fn(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, Failure<CollectError>> {
         let transport = |err: reqwest::Error| Failure {
             error: self.transport_error(endpoint, &err, attempt),
             retryable: true,
@@ -104,7 +130,7 @@ impl ProviderClient {
             retry_after,
         };
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|err| {
+            return parse(&body).map_err(|err| {
                 let detail = format!("response is not valid JSON ({err})");
                 let provider = self.provider;
                 fail(

@@ -9,14 +9,14 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::request::{chunks, floor_hour, normal_range};
 use super::{
-    anthropic, openai, CollectError, CollectReport, CollectRequest, Outcome, Provider,
+    anthropic, bill, openai, CollectError, CollectReport, CollectRequest, Outcome, Provider,
     ProviderAccess, ProviderClient, ProviderReport, RequestError,
 };
 use crate::config::Config;
 use crate::domain::usage::NewUsage;
 use crate::ledger::Ledger;
 use crate::outbound::{RetryPolicy, RunGuard};
-use crate::store::{CollectionRun, Coverage, RunStatus, StoreError, WriteStatus};
+use crate::store::{BillChunk, CollectionRun, Coverage, RunStatus, StoreError, WriteStatus};
 
 /// Settings of collection, taken from [`Config`].
 #[derive(Debug, Clone)]
@@ -149,13 +149,17 @@ impl Collector {
         })
     }
 
-    fn api(&self, provider: Provider, access: &ProviderAccess) -> Box<dyn UsageApi> {
-        let client = ProviderClient::new(
+    fn client(&self, provider: Provider, access: &ProviderAccess) -> ProviderClient {
+        ProviderClient::new(
             provider,
             access.clone(),
             self.http.clone(),
             self.settings.retry,
-        );
+        )
+    }
+
+    fn api(&self, provider: Provider, access: &ProviderAccess) -> Box<dyn UsageApi> {
+        let client = self.client(provider, access);
         match provider {
             Provider::Anthropic => Box::new(anthropic::AnthropicApi::new(client)),
             Provider::Openai => Box::new(openai::OpenaiApi::new(client)),
@@ -284,16 +288,31 @@ impl Collector {
         run.id = store.save_run(run).await?;
         report.run_id = Some(run.id);
         let mut api = self.api(provider, access);
+        let billing = self.client(provider, access);
         api.load_names().await?;
         for (chunk_start, chunk_end) in chunks(run.range_start, run.range_end, self.settings.chunk)
         {
             let chunk = api.fetch(chunk_start, chunk_end).await?;
+            // The bill of the whole days that end in this chunk, stored with its usage.
+            let days = bill::bill_days(run.range_start, (chunk_start, chunk_end));
+            let lines = match days {
+                Some(days) => bill::fetch_bill(&billing, days).await?,
+                None => Vec::new(),
+            };
+            let bill = BillChunk {
+                provider: provider.as_str().to_string(),
+                days,
+                lines,
+            };
             let coverage = Coverage::of_range(
                 provider.as_str(),
                 chunk_start.timestamp(),
                 chunk_end.timestamp(),
             );
-            let outcomes = self.ledger.ingest_collected(chunk.usage, &coverage).await?;
+            let outcomes = self
+                .ledger
+                .ingest_collected_billed(chunk.usage, &coverage, &bill)
+                .await?;
             // Committed: only now may the watermark move past this chunk.
             if request.range.is_none() {
                 store

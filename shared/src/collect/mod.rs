@@ -7,9 +7,11 @@
 //! [`Collector::collect_once`]. The parts: `request` plans what a run covers,
 //! `collector` runs it, `anthropic` and `openai` read each provider's responses
 //! (typed in `response`), `paging` follows their pages, `client` sends the
-//! requests, `report` says what happened and `event` is the Lambda's contract.
+//! requests, `report` says what happened and `event` is the Lambda's contract;
+//! `bill` pulls the providers' daily cost reports with each chunk (the bill check).
 
 mod anthropic;
+pub(crate) mod bill;
 mod client;
 mod collector;
 mod event;

@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use super::csv;
 use super::query::{
-    self, BasisQuery, BreakdownQuery, DailySummaryQuery, DayQuery, Export, FilterQuery, Format,
-    FormatQuery, RangeQuery, ReconciliationQuery, Report, SummaryQuery,
+    self, BasisQuery, BillCheckQuery, BreakdownQuery, DailySummaryQuery, DayQuery, Export,
+    FilterQuery, Format, FormatQuery, RangeQuery, ReconciliationQuery, Report, SummaryQuery,
 };
 use super::{ApiError, AppState};
 use crate::domain::timeframe::{last_days, resolve_day, TimeParam};
@@ -256,5 +256,33 @@ pub async fn daily_summary(
     Ok(match format {
         Format::Csv => csv::daily_summary(&summary),
         Format::Json => Json(summary).into_response(),
+    })
+}
+
+/// `GET /costs/bill-check?start=&end=`: the providers' daily bills against our computed
+/// cost of the pulled usage, per UTC day, provider, model and token kind.
+#[utoipa::path(
+    get,
+    path = "/costs/bill-check",
+    tag = "costs",
+    params(BillCheckQuery, FormatQuery),
+    responses(
+        (status = 200, description = "Per UTC day and provider, and per model and token kind where the bill names them: the provider's charge, our computed cost, the difference and the percentage; model-days off by more than 1 % are listed in `price_mismatch` with the token kinds that differ", content(
+            (crate::bill_check::BillCheck = "application/json"),
+            (String = "text/csv")
+        ))
+    )
+)]
+pub async fn bill_check(
+    State(state): State<AppState>,
+    Export(q, format): Export<BillCheckQuery>,
+) -> Result<Response, ApiError> {
+    let (first, end) = query::utc_days(&q.start, &q.end, Utc::now())?;
+    let report =
+        crate::bill_check::bill_check(state.store(), &*state.ledger.prices().await?, first, end)
+            .await?;
+    Ok(match format {
+        Format::Csv => csv::bill_check(&report),
+        Format::Json => Json(report).into_response(),
     })
 }

@@ -413,6 +413,51 @@ pub fn daily_summary(summary: &DailySummary) -> Response {
     attachment(&name, Body::from(csv.into_string()))
 }
 
+/// `GET /costs/bill-check?format=csv`: one row per provider day, model and token kind.
+pub fn bill_check(report: &crate::bill_check::BillCheck) -> Response {
+    let mut csv = Csv::new([
+        "date",
+        "provider",
+        "model",
+        "token_kind",
+        "billed_usd",
+        "computed_usd",
+        "difference_usd",
+        "percent",
+        "price_mismatch",
+    ]);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    for day in &report.days {
+        let date = day.date.to_string();
+        for model in &day.models {
+            for kind in &model.token_kinds {
+                let f = &kind.figures;
+                csv.row([
+                    date.as_str(),
+                    day.provider.as_str(),
+                    text(&model.model).as_str(),
+                    text(&kind.token_kind).as_str(),
+                    f.billed_usd.to_string().as_str(),
+                    f.computed_usd.to_string().as_str(),
+                    f.difference_usd.to_string().as_str(),
+                    f.percent
+                        .map(|p| p.to_string())
+                        .unwrap_or_default()
+                        .as_str(),
+                    if model.price_mismatch && kind.differs {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                ]);
+            }
+        }
+    }
+    let (start, end) = (report.start.to_string(), report.end.to_string());
+    let name = file_name(&["ai-costs-bill-check"], &start, &end);
+    attachment(&name, Body::from(csv.into_string()))
+}
+
 fn opt(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(costs::by_provider))
         .routes(routes!(costs::daily_summary))
         .routes(routes!(costs::reconciliation))
+        .routes(routes!(costs::bill_check))
         .routes(routes!(usage::list, usage::create))
         .routes(routes!(usage::summary))
         .routes(routes!(usage::delete))

@@ -271,6 +271,25 @@ impl Store for Buffered {
         self.inner.write_collected(records, coverage).await
     }
 
+    async fn write_collected_billed(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+        bill: &super::BillChunk,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.inner
+            .write_collected_billed(records, coverage, bill)
+            .await
+    }
+
+    async fn stored_bill(
+        &self,
+        first: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<super::StoredBill, StoreError> {
+        self.inner.stored_bill(first, end).await
+    }
+
     async fn cell_figures(&self, read: &CellRead) -> Result<Vec<CellFigureRow>, StoreError> {
         self.inner.cell_figures(read).await
     }

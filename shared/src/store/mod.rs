@@ -9,6 +9,7 @@
 //! - [`Buffered`]: a store in front of another, with group commit and the rollup folder.
 
 mod backend;
+mod bill;
 mod buffered;
 mod db;
 mod edit;
@@ -32,6 +33,7 @@ use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
 use crate::domain::usage::UsageRecord;
 
+pub use bill::{BillChunk, BilledLine, StoredBill};
 pub use buffered::Buffered;
 pub use reconcile::{Basis, Coverage};
 pub use rollup::{
@@ -387,6 +389,20 @@ pub trait Store: Send + Sync + 'static {
         records: Vec<UsageRecord>,
         coverage: &Coverage,
     ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// [`Store::write_collected`], also replacing the bill of the chunk's whole days
+    /// (`bill.days`) with `bill.lines`, in the same transaction.
+    async fn write_collected_billed(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+        bill: &BillChunk,
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// The stored bills of the UTC days `[first, end)`.
+    async fn stored_bill(
+        &self,
+        first: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<StoredBill, StoreError>;
     /// The rows of the per-cell figures (see [`CellFigure`]) that `read` names.
     async fn cell_figures(&self, read: &CellRead) -> Result<Vec<CellFigureRow>, StoreError>;
     /// Which hours each provider's collections covered: `(provider, first hour,

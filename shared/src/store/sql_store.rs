@@ -7,9 +7,10 @@ use super::backend::Backend;
 use super::write::Extras;
 use super::{edit, logs, read, write};
 use super::{
-    BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
-    Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim, Store,
-    StoreError, StoredPriceRow, Totals, UsageQuery, WriteMode, WriteOutcome,
+    BillChunk, BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush,
+    CvPushQuery, Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject,
+    MessageClaim, Store, StoreError, StoredBill, StoredPriceRow, Totals, UsageQuery, WriteMode,
+    WriteOutcome,
 };
 use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
@@ -100,6 +101,34 @@ impl Store for SqlStore {
             ..Extras::default()
         };
         write::write_records(&self.db, records, WriteMode::Upsert, extras).await
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(records = records.len(), provider = %coverage.provider, lines = bill.lines.len()),
+        err(level = "debug")
+    )]
+    async fn write_collected_billed(
+        &self,
+        records: Vec<UsageRecord>,
+        coverage: &Coverage,
+        bill: &BillChunk,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let extras = Extras {
+            coverage: Some(coverage),
+            bill: Some(bill),
+            ..Extras::default()
+        };
+        write::write_records(&self.db, records, WriteMode::Upsert, extras).await
+    }
+
+    async fn stored_bill(
+        &self,
+        first: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<StoredBill, StoreError> {
+        super::bill::stored_bill(&self.db, first, end).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -298,7 +327,7 @@ impl Store for SqlStore {
             defer: true,
             cursors,
             claims,
-            coverage: None,
+            ..Extras::default()
         };
         write::write_records(&self.db, records, WriteMode::InsertOnly, extras).await
     }

@@ -53,6 +53,8 @@ pub(crate) struct Extras<'a> {
     pub claims: &'a [MessageClaim],
     /// The hours a collected chunk covered: billed from this transaction on.
     pub coverage: Option<&'a Coverage>,
+    /// The bill of the collected chunk's days: replaces what those days held.
+    pub bill: Option<&'a super::bill::BillChunk>,
 }
 
 /// Writes records and their rollup deltas in one transaction (see
@@ -189,6 +191,9 @@ pub(crate) async fn write_records(
     }
     write_cursors(&mut exec, db, extras.cursors, now_ms).await?;
     write_claims(&mut exec, db, extras.claims).await?;
+    if let Some(bill) = extras.bill {
+        super::bill::write_bill(&mut exec, db, bill, now_ms).await?;
+    }
     tx.commit().await?;
     Ok(records
         .into_iter()

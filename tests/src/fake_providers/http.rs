@@ -11,9 +11,11 @@ pub(super) fn router(state: Arc<FakeState>) -> Router {
             "/v1/organizations/usage_report/messages",
             get(anthropic_usage),
         )
+        .route("/v1/organizations/cost_report", get(anthropic_cost_report))
         .route("/v1/organizations/api_keys", get(anthropic_api_keys))
         .route("/v1/organizations/workspaces", get(anthropic_workspaces))
         .route("/v1/organization/usage/completions", get(openai_usage))
+        .route("/v1/organization/costs", get(openai_costs))
         .route("/v1/organization/projects", get(openai_projects))
         .route(
             "/v1/organization/projects/{project_id}/api_keys",

@@ -7,6 +7,8 @@
 //!   `GET /v1/organizations/workspaces` (auth `x-api-key`, header `anthropic-version` required).
 //! * OpenAI: `GET /v1/organization/usage/completions`, `GET /v1/organization/projects`,
 //!   `GET /v1/organization/projects/{id}/api_keys` (auth `Authorization: Bearer`).
+//! * The daily cost reports of both (`/v1/organizations/cost_report`, `/v1/organization/costs`),
+//!   priced from the same rows at list prices, see [`costs`](self::costs).
 //!
 //! So the Anthropic base URL is `url` (paths start with `/v1/organizations`) and the OpenAI base
 //! URL is `url + "/v1"` (paths start with `/organization`).
@@ -17,7 +19,7 @@
 //! finest grain, which the HTTP answers aggregate over the dimensions not grouped by.
 //!
 //! Faults ([`Fault`]) are injected per provider and apply to usage requests only, never to name
-//! listings.
+//! listings; cost reports have a queue of their own ([`FakeState::push_cost_fault`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -37,6 +39,7 @@ use serde_json::{json, Value};
 
 mod anthropic;
 mod catalog;
+mod costs;
 mod data;
 mod encode;
 mod http;
@@ -44,6 +47,8 @@ mod openai;
 
 use anthropic::*;
 use catalog::*;
+pub use costs::Overcharge;
+use costs::*;
 use data::*;
 use encode::*;
 use http::*;
@@ -200,6 +205,7 @@ pub struct FakeState {
 struct Inner {
     anthropic: Counters,
     openai: Counters,
+    overcharges: Vec<Overcharge>,
 }
 
 #[derive(Default)]
@@ -211,6 +217,11 @@ struct Counters {
     pages_served: usize,
     last_query: Option<Vec<(String, String)>>,
     name_requests: usize,
+    /// Faults, requests and pages of the cost reports, apart from usage's.
+    cost_faults: VecDeque<Fault>,
+    cost_requests: usize,
+    cost_pages_served: usize,
+    last_cost_query: Option<Vec<(String, String)>>,
 }
 
 impl Counters {
@@ -267,6 +278,7 @@ impl FakeState {
         let inner: &mut Inner = &mut guard;
         for counters in [&mut inner.anthropic, &mut inner.openai] {
             counters.faults.clear();
+            counters.cost_faults.clear();
             counters.fail_after = None;
         }
     }

@@ -14,8 +14,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::usage::PricingInput;
+pub use breakdown::{CostBreakdown, TokenKind};
 use names::normalize_name;
 
+mod breakdown;
 mod load;
 mod names;
 mod stored;

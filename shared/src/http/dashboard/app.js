@@ -361,6 +361,19 @@
       + `${models.length ? models.join(', ') : 'models'} with no price in the catalog: they count as $0 until a price is added.`;
   }
 
+  // Days whose provider bill differs from our prices by more than 1 % (GET /costs/bill-check).
+  function renderBillCheck(check) {
+    const band = $('bill-check-band');
+    const flagged = (check && check.price_mismatch) || [];
+    band.hidden = flagged.length === 0;
+    if (band.hidden) { band.textContent = ''; return; }
+    const shown = flagged.slice(0, 4).map((m) => `${m.date} ${PROVIDERS[m.provider] || m.provider} ${m.model}`
+      + ` (${m.percent === null ? 'not priced' : `${Number(m.percent) > 0 ? '+' : ''}${m.percent} %`}, ${m.token_kinds.join(', ')})`);
+    if (flagged.length > shown.length) shown.push(`${flagged.length - shown.length} more`);
+    band.textContent = `The provider's bill differs from our prices by more than 1 % on ${plural(check.flagged_days.length, 'day')}: `
+      + `${shown.join('; ')}. See GET /costs/bill-check or cost-tracker bill-check.`;
+  }
+
   function statusItem(title, state, cls, lines) {
     const item = el('div', { class: 'status-item' });
     item.append(el('h3', {}, title), el('p', { class: `state ${cls}` }, state));
@@ -429,7 +442,7 @@
       } else {
         const prev = previousPeriod(range, days, today);
         const monthFrom = [`${today.slice(0, 8)}01`, addDays(today, -7)].sort()[0];
-        const [report, byModel, byProject, byAgent, byType, previous, month, status, rec] = await Promise.all([
+        const [report, byModel, byProject, byAgent, byType, previous, month, status, rec, bill] = await Promise.all([
           stacked,
           api('/costs/by-model', scope), api('/costs/by-project', scope),
           api('/costs/by-agent', scope), api('/costs/by-session-type', scope),
@@ -439,6 +452,9 @@
           // Zones off whole hours cannot be reconciled (cells are UTC hours): say so, draw the rest.
           api('/costs/reconciliation', { start: range.start, end: range.end, tz, group_by: 'month' })
             .catch((err) => { if (err instanceof KeyRejected) throw err; return { error: err.message }; }),
+          // Bills are cut in UTC days: the range's dates, read as UTC days.
+          api('/costs/bill-check', { start: range.start, end: range.end })
+            .catch((err) => { if (err instanceof KeyRejected) throw err; return null; }),
         ]);
         if (mine !== generation) return;
         $('range-line').textContent = `${range.label}: ${report.start} to ${report.end} (${report.timezone}), basis ${BASES[report.basis] || report.basis}`;
@@ -449,6 +465,7 @@
         renderTable('agent', byAgent);
         renderTable('session_type', byType);
         renderUnpriced(report, byModel);
+        renderBillCheck(bill);
         renderCoverage(rec);
         renderReconciliation(rec);
         renderStatus(status);

@@ -333,6 +333,17 @@ pub struct ReconciliationQuery {
 /// `GET /costs/daily-summary`.
 pub type DailySummaryQuery = DayQuery;
 
+/// `GET /costs/bill-check`: whole UTC days (bills are cut in UTC).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BillCheckQuery {
+    /// First UTC day (YYYY-MM-DD, inclusive); default: 30 days before `end`
+    pub start: Option<String>,
+    /// Last UTC day (YYYY-MM-DD, inclusive); default: yesterday
+    pub end: Option<String>,
+}
+
 /// `GET /api/usage`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -455,6 +466,17 @@ pub fn range(
         }
         err.into()
     })
+}
+
+/// A range of whole UTC days, `start` and `end` inclusive (`YYYY-MM-DD`); default the
+/// 30 days up to yesterday. Returns `[first, end)`, `end` exclusive.
+pub fn utc_days(
+    start: &Option<String>,
+    end: &Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    crate::bill_check::day_range(text(start), text(end), now.date_naive())
+        .map_err(|(field, message)| ApiError::field(field, message))
 }
 
 /// A closed set of names, documented as a string enum.

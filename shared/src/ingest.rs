@@ -131,6 +131,8 @@ fn error(index: Option<usize>, field: &str, message: &str) -> FieldError {
 
 type Problems = Vec<(String, String)>;
 
+pub use crate::domain::text::{nul_path, NUL_MESSAGE};
+
 fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
     let Value::Object(obj) = item else {
         return Err(vec![("body".into(), "must be an object".into())]);
@@ -138,9 +140,12 @@ fn parse_event(item: &Value, now: DateTime<Utc>) -> Result<NewUsage, Problems> {
     let mut problems = Problems::new();
     let mut bad =
         |field: &str, message: &str| problems.push((field.to_string(), message.to_string()));
-    for key in obj.keys() {
+    for (key, value) in obj {
         if !KNOWN_FIELDS.contains(&key.as_str()) {
             bad(key, "unknown field");
+        } else if let Some(path) = nul_path(value) {
+            // Postgres text cannot hold U+0000; refused alike on both backends.
+            bad(&format!("{key}{path}"), NUL_MESSAGE);
         }
     }
     let model = match obj.get("model") {

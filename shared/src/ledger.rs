@@ -319,6 +319,8 @@ impl Ledger {
         new: NewUsage,
         rules: &ProjectRules,
     ) -> UsageRecord {
+        let mut new = new;
+        scrub_texts(&mut new);
         let mut facts = new.facts;
         facts.recorded_at = truncate_to_millis(facts.recorded_at);
         let entry = catalog.resolve(&facts.model);
@@ -665,4 +667,32 @@ pub fn layer_stored(base: &PriceCatalog, entries: &[StoredEntry]) -> PriceCatalo
         }
     }
     base.layered(&kept).unwrap_or_else(|_| base.clone())
+}
+
+/// NUL characters out of every text of an arriving record (the API refuses them
+/// first; imports and collections have no one to refuse them to).
+fn scrub_texts(new: &mut NewUsage) {
+    use crate::domain::text::scrub_nul;
+    let facts = &mut new.facts;
+    scrub_nul(&mut facts.external_id);
+    scrub_nul(&mut facts.model);
+    for text in [
+        &mut facts.service_tier,
+        &mut facts.context_window,
+        &mut facts.inference_geo,
+        &mut facts.session_label,
+        &mut facts.session_id,
+        &mut facts.api_key_id,
+        &mut facts.api_key_name,
+        &mut facts.workspace_id,
+        &mut facts.workspace_name,
+        &mut new.provider,
+        &mut new.agent,
+        &mut new.project,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        scrub_nul(text);
+    }
 }

@@ -4,5 +4,6 @@ pub mod money;
 pub mod pricing;
 pub mod rules;
 pub mod session;
+pub mod text;
 pub mod timeframe;
 pub mod usage;

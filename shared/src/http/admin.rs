@@ -38,6 +38,14 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
 
 fn parse_rule(body: &Bytes) -> Result<RuleBody, ApiError> {
     let rule: RuleBody = json_body(body)?;
+    for (field, value) in [("pattern", &rule.pattern), ("project", &rule.project)] {
+        if value.contains('\0') {
+            return Err(ApiError::Unprocessable {
+                message: format!("{field}: {}", crate::ingest::NUL_MESSAGE),
+                details: vec![json!({"field": field, "message": crate::ingest::NUL_MESSAGE})],
+            });
+        }
+    }
     validate_pattern(&rule.pattern).map_err(|m| ApiError::field("pattern", m))?;
     if rule.project.trim().is_empty() || rule.project.len() > 200 {
         return Err(ApiError::field("project", "must be 1 to 200 characters"));

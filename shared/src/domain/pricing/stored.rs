@@ -86,6 +86,17 @@ impl PriceCatalog {
         if normalize_name(model).is_empty() {
             return Err(invalid("model", "must not be empty".into()));
         }
+        if let Some(path) = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .as_ref()
+            .and_then(crate::domain::text::nul_path)
+        {
+            let field = path.trim_start_matches('.');
+            return Err(invalid(
+                if field.is_empty() { "body" } else { field },
+                crate::domain::text::NUL_MESSAGE.into(),
+            ));
+        }
         let mut de = serde_json::Deserializer::from_str(body);
         let mut raw: RawModel = serde_path_to_error::deserialize(&mut de).map_err(|err| {
             let path = err.path().to_string();

@@ -143,6 +143,10 @@ fn names<T: IntoParams>() -> Vec<String> {
 fn pairs(raw: Option<&str>, accepted: &[String]) -> Result<Vec<(String, String)>, ApiError> {
     let mut seen: Vec<(String, String)> = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if key.contains('\0') || value.contains('\0') {
+            let name = key.replace('\0', "\\u0000");
+            return Err(ApiError::field(&name, crate::ingest::NUL_MESSAGE));
+        }
         if !accepted.iter().any(|name| *name == key) {
             return Err(ApiError::field(
                 &key,

@@ -66,7 +66,7 @@ arm64-target:
 
 ## The three Lambda packages: $(LAMBDA_DIR)/<function>/bootstrap.zip, arm64, checked and measured.
 package: toolchain pytools arm64-target
-	cargo lambda build --release --arm64 --output-format zip $(LAMBDAS:%=--bin %)
+	cargo lambda build --profile lambda --arm64 --output-format zip $(LAMBDAS:%=--bin %)
 	@python3 scripts/check-packages.py $(LAMBDA_DIR) $(LAMBDAS)
 
 ## cfn-lint, sam validate (plain and --lint), the template's contract, hadolint; all offline.

@@ -17,3 +17,4 @@ pub mod reconciliation;
 pub mod reports;
 pub mod secrets;
 pub mod store;
+pub mod tasks;

@@ -22,7 +22,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("open database")?;
     let api_key = match config.api_key.clone() {
-        Some(key) => key,
+        Some(key) => {
+            if let Some(warning) = weak_key_warning(key.expose()) {
+                tracing::warn!("{warning}");
+            }
+            key
+        }
         None => {
             let key = shared::app::generate_api_key();
             println!("API_KEY is not set; generated a key for this run (set API_KEY to keep one):\n\n    {}\n", key.expose());
@@ -52,6 +57,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keys shorter than this can be guessed online in hours.
+const MIN_KEY_CHARS: usize = 16;
+
+/// What `serve` says at start about an `API_KEY` too short to be safe on a network.
+fn weak_key_warning(key: &str) -> Option<String> {
+    let chars = key.chars().count();
+    (chars < MIN_KEY_CHARS).then(|| {
+        format!(
+            "API_KEY has {chars} characters; use at least {MIN_KEY_CHARS} (e.g. `openssl rand -hex 16`) on any address others can reach"
+        )
+    })
+}
+
 /// Runs the normal collection at start-up and then every `COLLECTION_INTERVAL_HOURS`,
 /// in the background; one log line and nothing else when no admin key is configured.
 fn schedule_collection(state: &shared::http::AppState) {
@@ -64,20 +82,23 @@ fn schedule_collection(state: &shared::http::AppState) {
     }
     let hours = u64::from(state.config.collection_interval_hours.max(1));
     tracing::info!(providers = ?configured, every_hours = hours, "collection scheduled");
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let request = CollectRequest::scheduled(Trigger::Serve);
-            match collector.collect_once(request, chrono::Utc::now()).await {
-                Ok(report) if report.succeeded() => {}
-                Ok(report) => {
-                    for failure in report.failures() {
-                        tracing::warn!(provider = %failure.provider, error = failure.error.as_deref().unwrap_or(""), "scheduled collection failed; the next run retries");
+    shared::tasks::spawn_supervised("collection schedule", move || {
+        let collector = collector.clone();
+        async move {
+            let mut ticks = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let request = CollectRequest::scheduled(Trigger::Serve);
+                match collector.collect_once(request, chrono::Utc::now()).await {
+                    Ok(report) if report.succeeded() => {}
+                    Ok(report) => {
+                        for failure in report.failures() {
+                            tracing::warn!(provider = %failure.provider, error = failure.error.as_deref().unwrap_or(""), "scheduled collection failed; the next run retries");
+                        }
                     }
+                    Err(err) => tracing::warn!(error = %err, "scheduled collection refused"),
                 }
-                Err(err) => tracing::warn!(error = %err, "scheduled collection refused"),
             }
         }
     });
@@ -99,22 +120,25 @@ fn schedule_cv_sync(state: &shared::http::AppState) {
         timezone = tz.name(),
         "Context Vault sync scheduled daily at 01:00"
     );
-    tokio::spawn(async move {
-        loop {
-            let request = SyncRequest::scheduled(Trigger::Serve);
-            match syncer.sync_once(request, chrono::Utc::now()).await {
-                Ok(report) if report.succeeded() => {}
-                Ok(report) => tracing::warn!(
-                    error = report.error.as_deref().unwrap_or(""),
-                    "scheduled Context Vault sync failed; the next run retries"
-                ),
-                Err(err) => {
-                    tracing::warn!(error = %err, "scheduled Context Vault sync failed; the next run retries")
+    shared::tasks::spawn_supervised("Context Vault schedule", move || {
+        let syncer = syncer.clone();
+        async move {
+            loop {
+                let request = SyncRequest::scheduled(Trigger::Serve);
+                match syncer.sync_once(request, chrono::Utc::now()).await {
+                    Ok(report) if report.succeeded() => {}
+                    Ok(report) => tracing::warn!(
+                        error = report.error.as_deref().unwrap_or(""),
+                        "scheduled Context Vault sync failed; the next run retries"
+                    ),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "scheduled Context Vault sync failed; the next run retries")
+                    }
                 }
+                let now = chrono::Utc::now();
+                let wait = (next_daily_run(now, tz) - now).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
             }
-            let now = chrono::Utc::now();
-            let wait = (next_daily_run(now, tz) - now).to_std().unwrap_or_default();
-            tokio::time::sleep(wait).await;
         }
     });
 }
@@ -150,21 +174,25 @@ fn schedule_import(state: &shared::http::AppState) {
     let sink: std::sync::Arc<dyn shared::import::sink::Sink> = std::sync::Arc::new(LedgerSink {
         ledger: state.ledger.clone(),
     });
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            for job in &jobs {
-                let report = import_once(std::sync::Arc::clone(&sink), job).await;
-                if report.found_something() || !report.unreadable_roots.is_empty() {
-                    tracing::info!(
-                        importer = %report.importer,
-                        created = report.created,
-                        updated = report.updated,
-                        errors = report.errors.len() + report.unreadable_roots.len(),
-                        "transcript import"
-                    );
+    let jobs = std::sync::Arc::new(jobs);
+    shared::tasks::spawn_supervised("import schedule", move || {
+        let (jobs, sink) = (jobs.clone(), sink.clone());
+        async move {
+            let mut ticks = tokio::time::interval(std::time::Duration::from_secs(seconds));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                for job in jobs.iter() {
+                    let report = import_once(std::sync::Arc::clone(&sink), job).await;
+                    if report.found_something() || !report.unreadable_roots.is_empty() {
+                        tracing::info!(
+                            importer = %report.importer,
+                            created = report.created,
+                            updated = report.updated,
+                            errors = report.errors.len() + report.unreadable_roots.len(),
+                            "transcript import"
+                        );
+                    }
                 }
             }
         }
@@ -190,4 +218,20 @@ async fn shutdown() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_key_is_warned_about_without_showing_it() {
+        let warning = weak_key_warning("a").expect("one character is too short");
+        assert!(
+            warning.contains("1 characters") && !warning.contains("`a`"),
+            "{warning}"
+        );
+        assert!(weak_key_warning("ct_0123456789abcdef").is_none());
+        assert!(weak_key_warning("fifteen-chars-x").is_some());
+    }
 }

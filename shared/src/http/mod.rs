@@ -18,7 +18,9 @@ mod usage;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use axum::{middleware, Extension, Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub syncer: crate::cv::Syncer,
     pub config: Arc<Config>,
     pub api_key: Secret,
+    /// The key the dashboard cookie is an HMAC under, read (or created) once.
+    pub cookie_secret: Arc<tokio::sync::OnceCell<Secret>>,
 }
 
 impl AppState {
@@ -53,6 +57,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Builds the whole API. Every route is registered with `routes!` from its handler's
 /// `#[utoipa::path]`, which is what `GET /openapi.json` is made of.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with `extra` routes inside the same layers (tests add a route that
+/// panics, to see the answer and the next request).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let protected = OpenApiRouter::new()
         .routes(routes!(costs::daily))
         .routes(routes!(costs::range))
@@ -97,12 +107,20 @@ pub fn router(state: AppState) -> Router {
 
     let cors = cors_layer(&state.config.cors_origins);
     router
+        .merge(extra)
         .fallback(not_found)
+        // A handler that panics answers 500 in the error envelope; the server goes on.
+        .layer(CatchPanicLayer::custom(handler_panicked))
         .layer(Extension(document))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn(envelope::request_context))
         .layer(cors)
         .with_state(state)
+}
+
+fn handler_panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked; answered 500");
+    ApiError::Internal("handler panicked".into()).into_response()
 }
 
 fn cors_layer(origins: &[String]) -> CorsLayer {

@@ -79,7 +79,10 @@ impl Buffered {
             Arc::new(Notify::new())
         });
         if started {
-            tokio::spawn(fold_forever(self.inner.clone(), wake.clone()));
+            let (store, wake) = (self.inner.clone(), wake.clone());
+            crate::tasks::spawn_supervised("rollup fold", move || {
+                fold_forever(store.clone(), wake.clone())
+            });
         }
     }
 
@@ -96,7 +99,10 @@ impl Buffered {
                     store: self.inner.clone(),
                     folder: self.folder.clone(),
                 };
-                tokio::spawn(writer.run(receiver.clone()));
+                let receiver = receiver.clone();
+                crate::tasks::spawn_supervised("group commit", move || {
+                    writer.clone().run(receiver.clone())
+                });
             }
             sender
         });
@@ -119,6 +125,7 @@ impl Buffered {
 /// records) and writes them in one transaction. A conflict fails only the job it
 /// belongs to and the others are written again without it; any other failure is
 /// retried job by job, so each job gets its own answer.
+#[derive(Clone)]
 struct GroupWriter {
     store: DynStore,
     folder: Arc<OnceLock<Arc<Notify>>>,
@@ -389,6 +396,22 @@ impl Store for Buffered {
         limit: i64,
     ) -> Result<Vec<UsageRecord>, StoreError> {
         self.inner.unpriced_records(after_id, limit).await
+    }
+
+    async fn server_secret(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
+        self.inner.server_secret(name).await
+    }
+
+    async fn save_server_secret(
+        &self,
+        name: &str,
+        value: &str,
+        key_check: &str,
+        replacing: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .save_server_secret(name, value, key_check, replacing)
+            .await
     }
 
     async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError> {

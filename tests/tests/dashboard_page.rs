@@ -185,3 +185,66 @@ async fn a_public_dashboard_loads_without_the_key_but_its_data_does_not() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
     }
 }
+
+/// The cookie is an HMAC of the key under a random secret the database keeps: the
+/// same key gives another cookie on another database (no bare digest to brute-force
+/// offline), every instance on one database accepts it, and a new API_KEY replaces
+/// the secret, so the old cookie no longer opens the page.
+#[tokio::test]
+async fn the_cookie_is_an_hmac_under_a_secret_that_rotates_with_the_key() {
+    let mut cookies = Vec::new();
+    for t in integration_tests::both_stores().await {
+        let b = t.backend;
+        let open = |app: Router, key: &'static str| async move {
+            let (status, headers, _) = send(
+                &app,
+                Method::POST,
+                "/dashboard/session",
+                &[("x-api-key", key)],
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+            let cookie = headers["set-cookie"].to_str().unwrap().to_string();
+            cookie.split(';').next().unwrap().to_string()
+        };
+        let with_key = |key: &'static str| {
+            let state = shared::app::app_state(
+                integration_tests::test_config("UTC"),
+                integration_tests::ledger(&t.store),
+                shared::config::Secret::new(key),
+            );
+            shared::http::router(state)
+        };
+        let opens = |app: Router, pair: String| async move {
+            let (status, _, body) =
+                send(&app, Method::GET, "/dashboard", &[("cookie", &pair)]).await;
+            status == StatusCode::OK && is_dashboard(&body)
+        };
+        let pair = open(app(&t.store, "UTC"), TEST_KEY).await;
+        // Another instance on the same database (another Lambda) accepts it.
+        assert!(opens(app(&t.store, "UTC"), pair.clone()).await, "{b}");
+        assert_eq!(
+            open(app(&t.store, "UTC"), TEST_KEY).await,
+            pair,
+            "{b}: one secret"
+        );
+        cookies.push(pair.clone());
+
+        // A new API_KEY: a new secret; the old cookie no longer opens the page.
+        const NEW_KEY: &str = "rotated-key-0123456789abcdef";
+        assert!(!opens(with_key(NEW_KEY), pair.clone()).await, "{b}");
+        let rotated = open(with_key(NEW_KEY), NEW_KEY).await;
+        assert!(opens(with_key(NEW_KEY), rotated.clone()).await, "{b}");
+        let (secret, _) = t
+            .store
+            .server_secret("dashboard_cookie")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!pair.contains(&secret) && !rotated.contains(&secret), "{b}");
+    }
+    assert_ne!(
+        cookies[0], cookies[1],
+        "the same key on two databases gives two cookies: a random secret, not a digest"
+    );
+}

@@ -22,9 +22,11 @@ use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ETAG, IF_NONE_MATCH, SET_COOKIE, VARY};
 use sha2::{Digest, Sha256};
 
-use super::auth::{has_valid_key, keys_match};
+use super::auth::{has_valid_key, hex, hmac_sha256, keys_match};
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState};
+use crate::config::Secret;
+use crate::store::StoreError;
 
 /// Where the page may load from and talk to: this origin only, nothing inline.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -121,25 +123,79 @@ fn secure(mut response: Response) -> Response {
     response
 }
 
-/// The cookie value that proves the key: a digest of it, so the cookie never holds the key.
-fn cookie_token(key: &str) -> String {
-    let digest = Sha256::digest(format!("cost-tracker dashboard v1\n{key}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// The name of the server-side secret the cookie is an HMAC under.
+const COOKIE_SECRET: &str = "dashboard_cookie";
+
+/// The secret the cookie is an HMAC under: 256 random bits kept in the database (the
+/// same for every instance), replaced when `API_KEY` changes (its check is an HMAC
+/// of the key under it), so a leaked cookie cannot be brute-forced offline without
+/// the database and dies with the key.
+async fn cookie_secret(state: &AppState) -> Result<&Secret, StoreError> {
+    state
+        .cookie_secret
+        .get_or_try_init(|| async {
+            let key = state.api_key.expose().as_bytes();
+            let check = |secret: &str| {
+                hex(&hmac_sha256(
+                    secret.as_bytes(),
+                    &[b"key check\n", key].concat(),
+                ))
+            };
+            for _ in 0..3 {
+                let stored = state.store().server_secret(COOKIE_SECRET).await?;
+                if let Some((value, key_check)) = &stored {
+                    if keys_match(&check(value), key_check) {
+                        return Ok(Secret::new(value.clone()));
+                    }
+                }
+                let fresh = crate::app::generate_api_key();
+                let replacing = stored.as_ref().map(|(_, key_check)| key_check.as_str());
+                state
+                    .store()
+                    .save_server_secret(
+                        COOKIE_SECRET,
+                        fresh.expose(),
+                        &check(fresh.expose()),
+                        replacing,
+                    )
+                    .await?;
+                // Read again: another instance may have stored its own first.
+            }
+            Err(StoreError::Corrupt(
+                "the dashboard cookie secret keeps changing".into(),
+            ))
+        })
+        .await
+}
+
+/// The cookie value that proves the key: an HMAC of it under the server's secret,
+/// so the cookie never holds the key, nor a bare digest of it.
+fn cookie_token(secret: &Secret, key: &str) -> String {
+    hex(&hmac_sha256(
+        secret.expose().as_bytes(),
+        format!("cost-tracker dashboard v2\n{key}").as_bytes(),
+    ))
 }
 
 /// Whether this request may have the dashboard itself.
-fn unlocked(headers: &HeaderMap, state: &AppState) -> bool {
+async fn unlocked(headers: &HeaderMap, state: &AppState) -> Result<bool, StoreError> {
     if state.config.dashboard_public || has_valid_key(headers, state) {
-        return true;
+        return Ok(true);
     }
-    let expected = cookie_token(state.api_key.expose());
-    headers
+    let presented: Vec<String> = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == COOKIE_NAME && keys_match(value, &expected))
+        .filter(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+        .collect();
+    if presented.is_empty() {
+        return Ok(false);
+    }
+    let expected = cookie_token(cookie_secret(state).await?, state.api_key.expose());
+    Ok(presented.iter().any(|value| keys_match(value, &expected)))
 }
 
 fn page_cache(state: &AppState) -> &'static str {
@@ -162,10 +218,10 @@ fn page_cache(state: &AppState) -> &'static str {
     )
 )]
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if unlocked(&headers, &state) {
-        INDEX.serve(&headers, page_cache(&state))
-    } else {
-        KEY_PAGE.serve(&headers, "no-store")
+    match unlocked(&headers, &state).await {
+        Ok(true) => INDEX.serve(&headers, page_cache(&state)),
+        Ok(false) => KEY_PAGE.serve(&headers, "no-store"),
+        Err(err) => secure(ApiError::from(err).into_response()),
     }
 }
 
@@ -182,10 +238,10 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
     )
 )]
 pub async fn app_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if unlocked(&headers, &state) {
-        APP_JS.serve(&headers, page_cache(&state))
-    } else {
-        secure(ApiError::Unauthorized.into_response())
+    match unlocked(&headers, &state).await {
+        Ok(true) => APP_JS.serve(&headers, page_cache(&state)),
+        Ok(false) => secure(ApiError::Unauthorized.into_response()),
+        Err(err) => secure(ApiError::from(err).into_response()),
     }
 }
 
@@ -233,12 +289,16 @@ pub async fn open_session(State(state): State<AppState>, headers: HeaderMap) -> 
     if !has_valid_key(&headers, &state) {
         return secure(ApiError::Unauthorized.into_response());
     }
+    let secret = match cookie_secret(&state).await {
+        Ok(secret) => secret,
+        Err(err) => return secure(ApiError::from(err).into_response()),
+    };
     let https = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     let cookie = format!(
         "{COOKIE_NAME}={}; Path=/dashboard; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict{}",
-        cookie_token(state.api_key.expose()),
+        cookie_token(secret, state.api_key.expose()),
         if https { "; Secure" } else { "" }
     );
     session_response(&cookie)
@@ -276,11 +336,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cookie_never_holds_the_key() {
-        let token = cookie_token("ct_secret");
+    fn the_cookie_is_an_hmac_of_the_key_under_the_server_secret() {
+        let secret = Secret::new("server-secret-1");
+        let token = cookie_token(&secret, "ct_secret");
         assert_eq!(token.len(), 64);
         assert!(!token.contains("ct_secret"));
-        assert_ne!(token, cookie_token("ct_secreT"));
+        assert_ne!(token, cookie_token(&secret, "ct_secreT"));
+        assert_ne!(
+            token,
+            cookie_token(&Secret::new("server-secret-2"), "ct_secret")
+        );
+        // Not the bare digest the v1 cookie was.
+        let bare = Sha256::digest(b"cost-tracker dashboard v1\nct_secret");
+        assert_ne!(token, hex(&bare));
     }
 
     #[test]

@@ -219,3 +219,43 @@ pub(crate) async fn retag(
     tx.commit().await?;
     Ok(changed)
 }
+
+/// A server-side secret and its key check.
+pub(crate) async fn server_secret(
+    db: &Backend,
+    name: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let sql = Sql::new("SELECT value, key_check FROM server_secrets WHERE name = $1").bind(name);
+    db.conn().await?.exec().fetch_optional(sql).await
+}
+
+/// Inserts a secret (none there) or replaces the one checked by `replacing`.
+pub(crate) async fn save_server_secret(
+    db: &Backend,
+    name: &str,
+    value: &str,
+    key_check: &str,
+    replacing: Option<&str>,
+) -> Result<bool, StoreError> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let sql = match replacing {
+        None => Sql::new(
+            "INSERT INTO server_secrets (name, value, key_check, updated_at_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(key_check)
+        .bind(now_ms),
+        Some(previous) => Sql::new(
+            "UPDATE server_secrets SET value = $2, key_check = $3, updated_at_ms = $4 \
+             WHERE name = $1 AND key_check = $5",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(key_check)
+        .bind(now_ms)
+        .bind(previous),
+    };
+    Ok(db.conn().await?.exec().execute(sql).await? == 1)
+}

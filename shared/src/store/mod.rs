@@ -477,6 +477,18 @@ pub trait Store: Send + Sync + 'static {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<UsageRecord>, StoreError>;
+    /// A server-side secret: `(value, key_check)`, or `None` when none is stored.
+    async fn server_secret(&self, name: &str) -> Result<Option<(String, String)>, StoreError>;
+    /// Stores a server-side secret: inserts it when `replacing` is `None` and none
+    /// exists, else replaces the one whose check is `replacing`. False when another
+    /// instance got there first (read it again).
+    async fn save_server_secret(
+        &self,
+        name: &str,
+        value: &str,
+        key_check: &str,
+        replacing: Option<&str>,
+    ) -> Result<bool, StoreError>;
     /// Every stored price entry, by model.
     async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError>;
     /// Upserts the entries of `put` and deletes the models of `delete`, in one

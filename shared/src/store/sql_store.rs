@@ -254,6 +254,22 @@ impl Store for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn server_secret(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
+        edit::server_secret(&self.db, name).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn save_server_secret(
+        &self,
+        name: &str,
+        value: &str,
+        key_check: &str,
+        replacing: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        edit::save_server_secret(&self.db, name, value, key_check, replacing).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     async fn stored_prices(&self) -> Result<Vec<StoredPriceRow>, StoreError> {
         edit::stored_prices(&self.db).await
     }

@@ -33,7 +33,7 @@ const TEXT_FIELDS: &[&str] = &[
     "service_tier",
     "event_id",
 ];
-const KNOWN_FIELDS: &[&str] = &[
+pub(crate) const KNOWN_FIELDS: &[&str] = &[
     "model",
     "tokens_in",
     "input_tokens",

@@ -205,6 +205,30 @@ async fn the_document_is_valid_and_lists_every_route() {
         .collect();
     assert_eq!(operations(&doc), want, "documented = served");
 
+    // The endpoint agents call most declares its event: one, or an array of up to 5,000.
+    let body =
+        &doc["paths"]["/api/usage"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["$ref"], "#/components/schemas/UsageBody");
+    let body = &doc["components"]["schemas"]["UsageBody"];
+    let one_of: Vec<&str> = body["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("POST /api/usage body: {body}"))
+        .iter()
+        .filter_map(|s| s["$ref"].as_str())
+        .collect();
+    assert_eq!(
+        one_of,
+        [
+            "#/components/schemas/UsageEvent",
+            "#/components/schemas/UsageBatch"
+        ]
+    );
+    let event = &doc["components"]["schemas"]["UsageEvent"];
+    assert_eq!(event["required"], json!(["model"]));
+    assert_eq!(event["properties"]["model"]["maxLength"], 200);
+    assert_eq!(event["properties"]["tokens_in"]["minimum"], 0);
+    assert_eq!(doc["components"]["schemas"]["UsageBatch"]["maxItems"], 5000);
+
     // Every documented operation is routed, and asks for the key unless documented public.
     for (name, path) in operations(&doc) {
         let op = &doc["paths"][&path][&name];

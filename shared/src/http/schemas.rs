@@ -427,3 +427,147 @@ pub struct Health {
     pub backend: Option<&'static str>,
     pub version: &'static str,
 }
+
+/// One usage event of `POST /api/usage` (what the parser accepts; unknown fields are
+/// refused). `tokens_in`/`input_tokens` and `tokens_out`/`output_tokens` are two
+/// spellings of one field: give one.
+#[allow(dead_code)]
+#[derive(serde::Deserialize, ToSchema)]
+pub struct UsageEvent {
+    /// The model as the provider names it (`claude-sonnet-4-5`, `openai/gpt-5`, a Bedrock id…).
+    #[schema(min_length = 1, max_length = 200, example = "claude-sonnet-4-5")]
+    model: String,
+    /// Uncached input tokens.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    tokens_in: Option<i64>,
+    /// The same as `tokens_in`.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    input_tokens: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    tokens_out: Option<i64>,
+    /// The same as `tokens_out`.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    output_tokens: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    cache_read_tokens: Option<i64>,
+    /// 5-minute cache writes.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    cache_write_tokens: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    cache_write_1h_tokens: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    web_search_requests: Option<i64>,
+    /// `anthropic`, `openai`, `moonshot`…; default: from the model.
+    #[schema(max_length = 500)]
+    provider: Option<String>,
+    /// Default: the project mapping rules, then DEFAULT_PROJECT.
+    #[schema(max_length = 500)]
+    project: Option<String>,
+    #[schema(max_length = 500)]
+    agent: Option<String>,
+    /// Default: inferred from `session_label` / `session_id`.
+    #[schema(value_type = Option<String>, example = "subagent")]
+    session_type: Option<SessionTypeName>,
+    #[schema(max_length = 500, example = "agent:main:subagent:peakpaws-review")]
+    session_label: Option<String>,
+    #[schema(max_length = 500)]
+    session_id: Option<String>,
+    /// `standard`, `batch`, `flex`, `priority`.
+    #[schema(max_length = 500)]
+    service_tier: Option<String>,
+    /// RFC 3339; default now; at most 5 minutes ahead.
+    recorded_at: Option<DateTime<Utc>>,
+    /// What the provider charged, USD (a number or a decimal string); beats the computed cost.
+    #[schema(value_type = Option<String>, example = "0.0123")]
+    cost: Option<String>,
+    /// The agent's own estimate, USD; used only when the model has no price.
+    #[schema(value_type = Option<String>, example = "0.0123")]
+    estimated_cost: Option<String>,
+    /// The client's id of the event: a repeat with the same content is a no-op.
+    #[schema(max_length = 500)]
+    event_id: Option<String>,
+    /// Anything; kept with the record.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+    /// `push` (default) or `import` (needs `event_id`; keeps the larger token total when sent again).
+    #[schema(value_type = Option<String>, example = "push")]
+    source: Option<String>,
+}
+
+/// `main`, `subagent`, `heartbeat`, `cron` or `other`.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionTypeName {
+    Main,
+    Subagent,
+    Heartbeat,
+    Cron,
+    Other,
+}
+
+/// The body of `POST /api/usage`: one event, or an array of 1 to 5,000 (all or nothing).
+#[allow(dead_code, clippy::large_enum_variant)]
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum UsageBody {
+    One(UsageEvent),
+    Batch(UsageBatch),
+}
+
+/// 1 to 5,000 events.
+#[allow(dead_code)]
+#[derive(serde::Deserialize)]
+pub struct UsageBatch(Vec<UsageEvent>);
+
+impl utoipa::PartialSchema for UsageBatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::ArrayBuilder;
+        use utoipa::openapi::{Ref, RefOr};
+        ArrayBuilder::new()
+            .description(Some("1 to 5,000 events, all or nothing."))
+            .items(RefOr::Ref(Ref::from_schema_name("UsageEvent")))
+            .min_items(Some(1))
+            .max_items(Some(crate::ingest::MAX_BATCH))
+            .into()
+    }
+}
+
+impl ToSchema for UsageBatch {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "UsageEvent".into(),
+            <UsageEvent as utoipa::PartialSchema>::schema(),
+        ));
+        <UsageEvent as ToSchema>::schemas(schemas);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented event has exactly the fields the parser accepts, `model` required.
+    #[test]
+    fn the_event_schema_lists_every_field_the_parser_accepts() {
+        let schema = serde_json::to_value(<UsageEvent as utoipa::PartialSchema>::schema()).unwrap();
+        let mut documented: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut accepted = crate::ingest::KNOWN_FIELDS.to_vec();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted);
+        assert_eq!(schema["required"], serde_json::json!(["model"]));
+        let batch = serde_json::to_value(<UsageBatch as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(batch["maxItems"], crate::ingest::MAX_BATCH);
+        assert_eq!(batch["items"]["$ref"], "#/components/schemas/UsageEvent");
+    }
+}

@@ -137,7 +137,7 @@ impl From<UsageRecord> for RecordView {
     operation_id = "push_usage",
     path = "/api/usage",
     tag = "usage",
-    request_body(content = Object, description = "One event, or an array of up to 5,000: `model` required; tokens, attribution, `recorded_at`, `cost`, `estimated_cost`, `event_id`, `metadata`, `source` (`push` or `import`; imported calls need `event_id` and keep the larger token total when sent again). A batch is all or nothing."),
+    request_body(content = super::schemas::UsageBody, description = "One event, or an array of 1 to 5,000 (all or nothing): `model` required; tokens, attribution, `recorded_at`, `cost`, `estimated_cost`, `event_id`, `metadata`, `source`."),
     responses(
         (status = 201, description = "Stored (with computed cost, project and session type)", body = Created),
         (status = 200, description = "Every event was already stored with the same content", body = Created),

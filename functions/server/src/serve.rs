@@ -34,6 +34,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             key
         }
     };
+    // A run a killed process left `running` is closed as failed.
+    shared::collect::close_stale_runs(ledger.store().as_ref(), chrono::Utc::now()).await;
     // Small pushes defer their rollup deltas to this folder (concurrent
     // pushes must not queue on the current hour's rollup rows).
     ledger.start_rollup_folder();

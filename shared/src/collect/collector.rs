@@ -116,6 +116,7 @@ impl Collector {
         request: CollectRequest,
         now: DateTime<Utc>,
     ) -> Result<CollectReport, RequestError> {
+        close_stale_runs(self.ledger.store().as_ref(), now).await;
         if let Some(provider) = request.provider {
             if self.settings.access(provider).is_none() {
                 return Err(RequestError::new(
@@ -334,5 +335,19 @@ impl Collector {
             store.save_run(run).await?;
         }
         Ok(())
+    }
+}
+
+/// A run still `running` this long after it started is dead: a collector Lambda is
+/// stopped at 15 minutes, and a server's run saves its progress chunk by chunk.
+pub const STALE_RUN_AFTER: Duration = Duration::hours(1);
+
+/// Closes as failed the runs whose process died (next start or run); a failure to
+/// do so is logged, never a reason not to run.
+pub async fn close_stale_runs(store: &dyn crate::store::Store, now: DateTime<Utc>) {
+    match store.close_stale_runs(now - STALE_RUN_AFTER).await {
+        Ok(0) => {}
+        Ok(closed) => tracing::warn!(closed, "closed runs left running by a process that ended"),
+        Err(err) => tracing::warn!(error = %err, "could not close stale runs"),
     }
 }

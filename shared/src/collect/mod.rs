@@ -27,7 +27,7 @@ use crate::store::StoreError;
 pub use crate::store::Trigger;
 
 pub use client::{ProviderAccess, ProviderClient};
-pub use collector::{CollectSettings, Collector};
+pub use collector::{close_stale_runs, CollectSettings, Collector, STALE_RUN_AFTER};
 pub use event::{collector_event, CollectorFailure};
 pub use report::{CollectReport, Outcome, ProviderReport};
 pub use request::{floor_hour, CollectRequest, MAX_MANUAL_DAYS};

@@ -426,6 +426,10 @@ impl Store for Buffered {
         self.inner.save_stored_prices(put, delete).await
     }
 
+    async fn close_stale_runs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.inner.close_stale_runs(before).await
+    }
+
     async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError> {
         self.inner.save_run(run).await
     }

@@ -287,3 +287,29 @@ pub(crate) async fn delete_rule(db: &Backend, id: i64) -> Result<bool, StoreErro
     let sql = Sql::new("DELETE FROM project_rules WHERE id = $1").bind(id);
     Ok(db.conn().await?.exec().execute(sql).await? > 0)
 }
+
+/// What a run closed by [`close_stale_runs`] says.
+pub(crate) const STALE_RUN_ERROR: &str =
+    "the run stopped without finishing (its process ended); the next run continues from the watermark";
+
+/// Closes the runs still `running` that started before `before`.
+pub(crate) async fn close_stale_runs(
+    db: &Backend,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, StoreError> {
+    let _guard = db.write_guard().await;
+    let mut closed = 0;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for table in ["collection_runs", "import_runs"] {
+        let text = format!(
+            "UPDATE {table} SET status = 'failed', finished_at_ms = $1, error = $2 \
+             WHERE status = 'running' AND started_at_ms < $3"
+        );
+        let sql = Sql::new(&text)
+            .bind(now_ms)
+            .bind(STALE_RUN_ERROR)
+            .bind(before.timestamp_millis());
+        closed += db.conn().await?.exec().execute(sql).await?;
+    }
+    Ok(closed)
+}

@@ -499,6 +499,10 @@ pub trait Store: Send + Sync + 'static {
         delete: &[String],
     ) -> Result<u64, StoreError>;
 
+    /// Closes as failed every collection and import run still `running` that started
+    /// before `before` (its process died: a Lambda timed out, a server was killed);
+    /// returns how many.
+    async fn close_stale_runs(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Saves a collection run: inserts it when `id` is 0, else updates it. Returns its id.
     async fn save_run(&self, run: &CollectionRun) -> Result<i64, StoreError>;
     /// The latest runs, newest first, of one provider or of all.

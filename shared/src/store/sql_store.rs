@@ -283,6 +283,11 @@ impl Store for SqlStore {
         edit::save_stored_prices(&self.db, put, delete).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn close_stale_runs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        logs::close_stale_runs(&self.db, before).await
+    }
+
     #[tracing::instrument(
         level = "debug",
         skip_all,

@@ -33,6 +33,7 @@ pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
         config: Arc::new(config),
         api_key,
         cookie_secret: Arc::new(tokio::sync::OnceCell::new()),
+        key_guard: Arc::default(),
     }
 }
 

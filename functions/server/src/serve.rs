@@ -48,7 +48,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     schedule_collection(&state);
     schedule_cv_sync(&state);
     schedule_import(&state);
-    axum::serve(listener, shared::http::router(state))
+    // The peer address lets the key check slow down an address that guesses keys.
+    let app =
+        shared::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
         .context("serve")?;

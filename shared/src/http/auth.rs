@@ -1,6 +1,11 @@
 //! API key check for every route but `/health`, in constant time.
 
-use axum::extract::{Request, State};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -8,16 +13,78 @@ use subtle::ConstantTimeEq;
 
 use super::{ApiError, AppState};
 
-/// Accepts `X-API-Key: <key>` or `Authorization: Bearer <key>`.
+/// Accepts `X-API-Key: <key>` or `Authorization: Bearer <key>`. An address that sent
+/// too many wrong keys is answered 429 for a while, whatever key it sends.
 pub async fn require_api_key(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if has_valid_key(request.headers(), &state) {
-        next.run(request).await
-    } else {
-        ApiError::Unauthorized.into_response()
+    match check_key(&state, request.headers(), request.extensions()) {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// The key check with the wrong-key limiter: 429 while the request's address is
+/// locked out, 401 (counted) for a wrong key.
+pub fn check_key(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+) -> Result<(), ApiError> {
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(retry_after) = address.and_then(|a| state.key_guard.locked(a)) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    if has_valid_key(headers, state) {
+        return Ok(());
+    }
+    if let Some(address) = address {
+        state.key_guard.wrong_key(address);
+    }
+    Err(ApiError::Unauthorized)
+}
+
+/// Wrong keys allowed per address per [`KEY_WINDOW`] before it is answered 429.
+pub const MAX_WRONG_KEYS: u32 = 20;
+/// The window wrong keys are counted in, and how long a locked address waits.
+pub const KEY_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered at most (the oldest windows go first).
+const MAX_ADDRESSES: usize = 10_000;
+
+/// Counts wrong keys per client address (the server's peer address; a Lambda behind
+/// API Gateway has none and relies on the gateway's throttling), in process.
+#[derive(Debug, Default)]
+pub struct KeyGuard {
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl KeyGuard {
+    /// Seconds until `address` may try again, when it is locked out.
+    pub fn locked(&self, address: IpAddr) -> Option<u64> {
+        let windows = self.windows.lock().expect("key guard");
+        let (started, wrong) = windows.get(&address)?;
+        let left = KEY_WINDOW.checked_sub(started.elapsed())?;
+        (*wrong >= MAX_WRONG_KEYS).then(|| left.as_secs().max(1))
+    }
+
+    /// Counts one wrong key from `address`.
+    pub fn wrong_key(&self, address: IpAddr) {
+        let mut windows = self.windows.lock().expect("key guard");
+        if windows.len() >= MAX_ADDRESSES {
+            windows.retain(|_, (started, _)| started.elapsed() < KEY_WINDOW);
+        }
+        let entry = windows.entry(address).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= KEY_WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        if entry.1 == MAX_WRONG_KEYS {
+            tracing::warn!(%address, "too many wrong API keys; answering 429 for a minute");
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ETAG, IF_NONE_MATCH, SET_COOKIE, VARY};
@@ -285,9 +285,10 @@ pub async fn style(headers: HeaderMap) -> Response {
         (status = 204, description = "The key is right: Set-Cookie unlocks the page in this browser (never a data endpoint)")
     )
 )]
-pub async fn open_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !has_valid_key(&headers, &state) {
-        return secure(ApiError::Unauthorized.into_response());
+pub async fn open_session(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
+    if let Err(err) = super::auth::check_key(&state, headers, request.extensions()) {
+        return secure(err.into_response());
     }
     let secret = match cookie_secret(&state).await {
         Ok(secret) => secret,

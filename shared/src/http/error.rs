@@ -40,6 +40,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// 429 with `Retry-After`: too many wrong keys from this address.
+    #[error("too many requests with a wrong API key from this address; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// 502: a provider the request depends on failed; details say which and why.
@@ -97,6 +100,9 @@ impl ApiError {
                 details.clone(),
             ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", vec![]),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", vec![])
+            }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", vec![]),
             ApiError::Upstream { details, .. } => {
                 (StatusCode::BAD_GATEWAY, "upstream_failed", details.clone())
@@ -118,6 +124,12 @@ impl IntoResponse for ApiError {
             details,
         };
         let mut response = status.into_response();
+        if let ApiError::TooManyRequests { retry_after } = &self {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(*retry_after),
+            );
+        }
         response.extensions_mut().insert(info);
         response
     }

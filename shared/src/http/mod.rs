@@ -2,7 +2,7 @@
 //! Lambda and by `cost-tracker serve` alike.
 
 mod admin;
-mod auth;
+pub mod auth;
 mod costs;
 mod csv;
 mod dashboard;
@@ -43,6 +43,8 @@ pub struct AppState {
     pub api_key: Secret,
     /// The key the dashboard cookie is an HMAC under, read (or created) once.
     pub cookie_secret: Arc<tokio::sync::OnceCell<Secret>>,
+    /// Wrong keys per client address.
+    pub key_guard: Arc<auth::KeyGuard>,
 }
 
 impl AppState {

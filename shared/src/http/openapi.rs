@@ -95,7 +95,7 @@ pub async fn document(Extension(doc): Extension<Document>) -> Response {
 }
 
 /// Adds the answers every operation can give, so each path lists only its own: 401 where
-/// the key is required, 400 where there are parameters or a body, 500 everywhere.
+/// the key is required (and 429 once an address sent too many wrong keys), 400 where there are parameters or a body, 500 everywhere.
 pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let error = |description: &str| {
@@ -122,6 +122,12 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             if keyed {
                 responses.entry("401".into()).or_insert_with(|| {
                     error("No valid API key (X-API-Key or Authorization: Bearer)").into()
+                });
+                responses.entry("429".into()).or_insert_with(|| {
+                    error(
+                        "Too many wrong keys from this address; retry after `Retry-After` seconds",
+                    )
+                    .into()
                 });
             }
             if input {

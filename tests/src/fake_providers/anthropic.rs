@@ -57,6 +57,29 @@ pub(super) struct ASums {
     pub(super) web: i64,
 }
 
+/// Where a page of `[first, end)` in buckets of `width` starts: `first`, or the
+/// bucket the `page` token names (an RFC 3339 time, base64, after `page_`).
+pub(super) fn page_start(
+    q: &Params,
+    first: DateTime<Utc>,
+    end: DateTime<Utc>,
+    width: i64,
+) -> Result<DateTime<Utc>, String> {
+    let Some(token) = q.get("page") else {
+        return Ok(first);
+    };
+    let at = token
+        .strip_prefix("page_")
+        .and_then(b64_decode)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| parse_rfc3339(&text))
+        .ok_or("page: Invalid page token (is it URL-encoded?)")?;
+    if at < first || at >= end || floor_to(at, width) != at {
+        return Err("page: Page token does not belong to this query".into());
+    }
+    Ok(at)
+}
+
 pub(super) fn parse_rfc3339(value: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(value)
         .ok()
@@ -126,21 +149,7 @@ pub(super) fn anthropic_usage_body(st: &FakeState, q: &Params) -> Result<Value, 
         [q.all("context_window"), q.all("context_windows")].concat(),
         q.all("inference_geos"),
     ];
-    let page_start = match q.get("page") {
-        None => first,
-        Some(token) => {
-            let at = token
-                .strip_prefix("page_")
-                .and_then(b64_decode)
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|text| parse_rfc3339(&text))
-                .ok_or("page: Invalid page token (is it URL-encoded?)")?;
-            if at < first || at >= end || floor_to(at, width) != at {
-                return Err("page: Page token does not belong to this query".into());
-            }
-            at
-        }
-    };
+    let page_start = page_start(q, first, end, width)?;
     let page_size = (limit as usize).min(st.config.max_buckets_per_page.max(1));
     let (buckets, next) = page_buckets(page_start, end, width, page_size);
 

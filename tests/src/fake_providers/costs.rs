@@ -187,21 +187,7 @@ pub(super) fn anthropic_cost_body(st: &FakeState, q: &Params) -> Result<Value, S
             }
         }
     }
-    let page_start = match q.get("page") {
-        None => first,
-        Some(token) => {
-            let at = token
-                .strip_prefix("page_")
-                .and_then(b64_decode)
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|text| parse_rfc3339(&text))
-                .ok_or("page: Invalid page token (is it URL-encoded?)")?;
-            if at < first || at >= end || floor_to(at, DAY) != at {
-                return Err("page: Page token does not belong to this query".into());
-            }
-            at
-        }
-    };
+    let page_start = super::anthropic::page_start(q, first, end, DAY)?;
     let page_size = (limit as usize).min(st.config.max_buckets_per_page.max(1));
     let (buckets, next) = page_buckets(page_start, end, DAY, page_size);
     let mut data = Vec::new();
@@ -386,14 +372,7 @@ pub(super) fn openai_cost_body(st: &FakeState, q: &Params) -> Result<Value, OErr
     let page_start = match q.get("page") {
         None => first,
         Some(token) => {
-            let bytes = token
-                .strip_prefix("page_")
-                .and_then(b64_decode)
-                .filter(|b| b.len() == 16)
-                .ok_or_else(bad_page)?;
-            let at = i64::from_be_bytes(bytes[0..8].try_into().unwrap());
-            let origin = i64::from_be_bytes(bytes[8..16].try_into().unwrap());
-            let at = Utc.timestamp_opt(at, 0).single().ok_or_else(bad_page)?;
+            let (at, origin) = super::openai::decode_page(token, 16).ok_or_else(bad_page)?;
             if origin != first.timestamp() || at < first || at >= end || floor_to(at, DAY) != at {
                 return Err(bad_page());
             }

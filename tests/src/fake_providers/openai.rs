@@ -74,6 +74,18 @@ pub(super) struct OSums {
 /// A 400 of the OpenAI kind: (message, param, code).
 pub(super) type OError = (String, &'static str, &'static str);
 
+/// A `page_` token of `len` bytes: the bucket it starts at (its first 8 bytes) and
+/// the query's first bucket (its last 8), as the fake writes them.
+pub(super) fn decode_page(token: &str, len: usize) -> Option<(DateTime<Utc>, i64)> {
+    let bytes = token
+        .strip_prefix("page_")
+        .and_then(b64_decode)
+        .filter(|b| b.len() == len)?;
+    let at = i64::from_be_bytes(bytes[0..8].try_into().ok()?);
+    let origin = i64::from_be_bytes(bytes[len - 8..].try_into().ok()?);
+    Some((Utc.timestamp_opt(at, 0).single()?, origin))
+}
+
 pub(super) fn openai_int(q: &Params, name: &'static str) -> Result<Option<i64>, OError> {
     match q.get(name) {
         None => Ok(None),
@@ -169,14 +181,7 @@ pub(super) fn openai_usage_body(st: &FakeState, q: &Params) -> Result<Value, OEr
     let page_start = match q.get("page") {
         None => first,
         Some(token) => {
-            let bytes = token
-                .strip_prefix("page_")
-                .and_then(b64_decode)
-                .filter(|b| b.len() == 20)
-                .ok_or_else(bad_page)?;
-            let at = i64::from_be_bytes(bytes[0..8].try_into().unwrap());
-            let origin = i64::from_be_bytes(bytes[12..20].try_into().unwrap());
-            let at = Utc.timestamp_opt(at, 0).single().ok_or_else(bad_page)?;
+            let (at, origin) = decode_page(token, 20).ok_or_else(bad_page)?;
             if origin != first.timestamp() || at < first || at >= end || floor_to(at, width) != at {
                 return Err(bad_page());
             }

@@ -34,6 +34,7 @@ pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
         api_key,
         cookie_secret: Arc::new(tokio::sync::OnceCell::new()),
         key_guard: Arc::default(),
+        db_gate: Arc::default(),
     }
 }
 

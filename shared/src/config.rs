@@ -54,6 +54,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// `serve`: seconds a client gets to send its headers, and between parts of its body.
+    pub http_read_timeout_seconds: u64,
+    /// `serve`: client connections open at once.
+    pub max_connections: usize,
     /// OpenClaw state roots `serve` imports on its schedule (comma-separated; empty = off).
     pub import_openclaw_roots: Vec<String>,
     /// Claude Code config roots `serve` imports on its schedule (comma-separated; empty = off).
@@ -160,6 +164,18 @@ impl Config {
             dashboard_public,
             cors_origins: list(var("CORS_ORIGINS")),
             max_body_bytes: number("MAX_BODY_BYTES", var("MAX_BODY_BYTES"), 10 * 1024 * 1024)?,
+            http_read_timeout_seconds: positive(
+                "HTTP_READ_TIMEOUT_SECONDS",
+                number(
+                    "HTTP_READ_TIMEOUT_SECONDS",
+                    var("HTTP_READ_TIMEOUT_SECONDS"),
+                    10,
+                )?,
+            )?,
+            max_connections: positive(
+                "MAX_CONNECTIONS",
+                number("MAX_CONNECTIONS", var("MAX_CONNECTIONS"), 1024)?,
+            )?,
             import_openclaw_roots: list(var("IMPORT_OPENCLAW_ROOTS")),
             import_claude_code_roots: list(var("IMPORT_CLAUDE_CODE_ROOTS")),
             import_heartbeat_pattern: or("IMPORT_HEARTBEAT_PATTERN", "HEARTBEAT"),
@@ -170,6 +186,17 @@ impl Config {
             )?,
         })
     }
+}
+
+/// A limit of 0 would refuse everything.
+fn positive<T: Default + PartialEq>(variable: &'static str, value: T) -> Result<T, ConfigError> {
+    if value == T::default() {
+        return Err(ConfigError {
+            variable,
+            message: "must be at least 1".into(),
+        });
+    }
+    Ok(value)
 }
 
 /// A comma-separated list, blanks dropped.
@@ -249,5 +276,13 @@ mod tests {
         let kolkata = load(&[("REPORT_TIMEZONE", "Asia/Kolkata")]).unwrap_err();
         assert_eq!(kolkata.variable, "REPORT_TIMEZONE");
         assert!(kolkata.message.contains("whole number of hours"));
+        let zero = load(&[("MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(zero.variable, "MAX_CONNECTIONS");
+        assert_eq!(
+            load(&[("HTTP_READ_TIMEOUT_SECONDS", "0")])
+                .unwrap_err()
+                .variable,
+            "HTTP_READ_TIMEOUT_SECONDS"
+        );
     }
 }

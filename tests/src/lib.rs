@@ -10,6 +10,7 @@ pub mod fake_providers;
 pub mod fake_vault;
 pub mod moto;
 pub mod serve;
+pub mod tcp_proxy;
 
 use axum::body::Body;
 use axum::Router;

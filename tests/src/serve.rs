@@ -41,11 +41,11 @@ impl Server {
             .env("PORT", port.to_string())
             .env("API_KEY", &key)
             .env("RUST_LOG", "info")
-            .envs(env)
+            .envs(env.iter().map(|(name, value)| (*name, value)))
             .stdout(out.try_clone().unwrap())
             .stderr(out);
         for name in ["ANTHROPIC_ADMIN_KEY", "OPENAI_ADMIN_KEY", "DATABASE_URL"] {
-            if std::env::var_os(name).is_some() {
+            if std::env::var_os(name).is_some() && !env.iter().any(|(set, _)| *set == name) {
                 command.env_remove(name);
             }
         }

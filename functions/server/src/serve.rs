@@ -48,13 +48,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     schedule_collection(&state);
     schedule_cv_sync(&state);
     schedule_import(&state);
-    // The peer address lets the key check slow down an address that guesses keys.
-    let app =
-        shared::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serve")?;
+    let limits = shared::http::listen::Limits::from_config(&state.config);
+    tracing::info!(
+        read_timeout_seconds = limits.read_timeout.as_secs(),
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
+    shared::http::listen::serve(listener, shared::http::router(state), limits, shutdown()).await;
     // Leave nothing pending (the next start would fold it, and reports count it anyway).
     if let Err(err) = ledger.fold_now().await {
         tracing::warn!(error = %err, "folding pending rollup deltas at shutdown failed");

@@ -45,6 +45,12 @@ pub enum ApiError {
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: the database does not take connections.
+    #[error(
+        "the database is unavailable; retry in {} s",
+        super::db_gate::RETRY_AFTER_SECONDS
+    )]
+    DatabaseUnavailable,
     /// 502: a provider the request depends on failed; details say which and why.
     #[error("{message}")]
     Upstream {
@@ -104,6 +110,11 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", vec![])
             }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", vec![]),
+            ApiError::DatabaseUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                vec![],
+            ),
             ApiError::Upstream { details, .. } => {
                 (StatusCode::BAD_GATEWAY, "upstream_failed", details.clone())
             }
@@ -124,11 +135,15 @@ impl IntoResponse for ApiError {
             details,
         };
         let mut response = status.into_response();
-        if let ApiError::TooManyRequests { retry_after } = &self {
-            response.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(*retry_after),
-            );
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after } => Some(*retry_after),
+            ApiError::DatabaseUnavailable => Some(super::db_gate::RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
         }
         response.extensions_mut().insert(info);
         response
@@ -143,6 +158,10 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::NotFound => ApiError::NotFound("not found".into()),
             StoreError::TooLarge(fields) => ApiError::invalid_fields(fields),
+            other if super::db_gate::unavailable(&other) => {
+                tracing::error!(error = %other, "the database is unavailable");
+                ApiError::DatabaseUnavailable
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

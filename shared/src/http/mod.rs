@@ -6,8 +6,10 @@ pub mod auth;
 mod costs;
 mod csv;
 mod dashboard;
+pub mod db_gate;
 mod envelope;
 pub mod error;
+pub mod listen;
 mod models;
 pub mod openapi;
 mod prices;
@@ -22,6 +24,7 @@ use axum::response::IntoResponse;
 use axum::{middleware, Extension, Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,6 +48,8 @@ pub struct AppState {
     pub cookie_secret: Arc<tokio::sync::OnceCell<Secret>>,
     /// Wrong keys per client address.
     pub key_guard: Arc<auth::KeyGuard>,
+    /// Whether the database was last seen down (requests then fail fast with 503).
+    pub db_gate: Arc<db_gate::DbGate>,
 }
 
 impl AppState {
@@ -90,6 +95,9 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .routes(routes!(admin::status))
         .routes(routes!(admin::collect))
         .routes(routes!(admin::sync_cv))
+        // The key is checked first (the outer layer): a caller without one learns
+        // nothing about the database and starts no probe.
+        .route_layer(middleware::from_fn_with_state(state.clone(), db_gate::gate))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
@@ -115,6 +123,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(handler_panicked))
         .layer(Extension(document))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // A declared Content-Length over the limit is a 413 before any of it is read.
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(middleware::from_fn(envelope::request_context))
         .layer(cors)
         .with_state(state)
@@ -152,7 +162,14 @@ async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match state.store().ping().await {
+    // Answers at once while the database is known to be down.
+    let ping = state
+        .db_gate
+        .guard(state.ledger.store(), true, state.store().ping())
+        .await
+        .map_err(|()| "refuses connections".to_string())
+        .and_then(|ping| ping.map_err(|err| err.to_string()));
+    match ping {
         Ok(()) => Json(schemas::Health {
             status: "ok",
             database: "ok",
@@ -164,6 +181,7 @@ async fn health(
             tracing::error!(error = %err, "health check: database unreachable");
             (
                 http::StatusCode::SERVICE_UNAVAILABLE,
+                [(http::header::RETRY_AFTER, db_gate::RETRY_AFTER_SECONDS)],
                 Json(schemas::Health {
                     status: "degraded",
                     database: "unreachable",

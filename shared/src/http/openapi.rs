@@ -25,7 +25,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `unauthorized`, `not_found`, `invalid_request`, `conflict`, `payload_too_large`,
-    /// `unavailable`, `upstream_failed` or `internal`.
+    /// `rate_limited`, `unavailable`, `database_unavailable`, `upstream_failed` or `internal`.
     pub code: String,
     pub message: String,
     /// Per-field problems: `{"field","message"}`, with `index` for batch items.
@@ -128,6 +128,14 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
                         "Too many wrong keys from this address; retry after `Retry-After` seconds",
                     )
                     .into()
+                });
+                responses.entry("503".into()).or_insert_with(|| {
+                    error("The database does not take connections (`database_unavailable`); retry after `Retry-After` seconds").into()
+                });
+            }
+            if operation.request_body.is_some() {
+                responses.entry("413".into()).or_insert_with(|| {
+                    error("The body (or its declared Content-Length) is over MAX_BODY_BYTES").into()
                 });
             }
             if input {

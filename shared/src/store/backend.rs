@@ -74,6 +74,23 @@ impl Backend {
         }
     }
 
+    /// Opens one connection outside the pools and closes it: whether the database
+    /// takes connections now, without waiting for a pool's acquire timeout.
+    pub(crate) async fn connect_fresh(&self) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        match self {
+            Backend::Postgres(pg) => {
+                sqlx::PgConnection::connect_with(&pg.options)
+                    .await?
+                    .close()
+                    .await?
+            }
+            // A file: a pooled connection answers as well as a new one would.
+            Backend::Sqlite(_) => drop(self.conn().await?),
+        }
+        Ok(())
+    }
+
     /// A connection for reads and single statements.
     pub(crate) async fn conn(&self) -> Result<Conn, StoreError> {
         Ok(match self {

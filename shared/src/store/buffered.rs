@@ -250,6 +250,10 @@ impl Store for Buffered {
         self.inner.ping().await
     }
 
+    async fn probe_connect(&self) -> Result<(), StoreError> {
+        self.inner.probe_connect().await
+    }
+
     async fn write_usage(
         &self,
         records: Vec<UsageRecord>,

@@ -375,6 +375,9 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Checks the database takes a new connection now (outside the pool, so a busy
+    /// pool is not mistaken for a database that is down).
+    async fn probe_connect(&self) -> Result<(), StoreError>;
 
     /// Writes records and their rollup deltas in one transaction; all or nothing.
     async fn write_usage(

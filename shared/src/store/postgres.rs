@@ -23,6 +23,8 @@ pub(crate) struct Pg {
     push_pool: PgPool,
     /// When `rollup_pending` was last vacuumed (ms since the epoch).
     pending_vacuumed_ms: Arc<AtomicI64>,
+    /// How to connect, for [`super::backend::Backend::connect_fresh`].
+    pub(crate) options: Box<sqlx::postgres::PgConnectOptions>,
 }
 
 impl Pg {
@@ -36,6 +38,7 @@ impl Pg {
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_with(options.clone())
             .await?;
+        let fresh = options.clone();
         // The push statement's plan does not depend on its values, and planning it
         // again at every execution (Postgres' custom plans) cost as much as running
         // it: these connections keep one generic plan. Opened on first use.
@@ -47,6 +50,7 @@ impl Pg {
             pool,
             push_pool,
             pending_vacuumed_ms: Default::default(),
+            options: Box::new(fresh),
         })
     }
 

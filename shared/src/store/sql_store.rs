@@ -58,6 +58,10 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn probe_connect(&self) -> Result<(), StoreError> {
+        self.db.connect_fresh().await
+    }
+
     #[tracing::instrument(
         level = "debug",
         skip_all,

@@ -2,15 +2,25 @@
 """Holds template.yaml and samconfig.toml to the deployment contract that cfn-lint and
 `sam validate` do not check: the three Rust functions (arm64, provided.al2023, bootstrap,
 rust-cargolambda), the HTTP API routes, classic EventBridge schedules whose event is the
-plain scheduled event, least-privilege access to the one secret, Lambda's 900 s and the
-HTTP API's 30 s limits, the ApiUrl output, and deploy settings that match the parameters.
-Runs in the virtualenv of `make pytools` (cfn-lint's decoder reads the !Ref/!Sub tags)."""
+plain scheduled event, least privilege (each function reads its own secret and no other;
+query-api may invoke the collector and cv-sync and nothing else, and is told their names),
+Lambda's 900 s and the HTTP API's 30 s limits, the ApiUrl output, and deploy settings that
+match the parameters. Runs in the virtualenv of `make pytools` (cfn-lint's decoder reads the
+!Ref/!Sub tags). `python3 scripts/check-template.py [TEMPLATE]` (default template.yaml)."""
 import sys
 import tomllib
 
 from cfnlint.decode import decode
 
 FUNCTIONS = {"QueryApiFunction": "query-api", "CollectorFunction": "collector", "CvSyncFunction": "cv-sync"}
+# Each function: its secret's parameter and the one policy that reads it.
+SECRETS = {
+    "QueryApiFunction": ("ApiSecretArn", "ApiSecretPolicy"),
+    "CollectorFunction": ("CollectorSecretArn", "CollectorSecretPolicy"),
+    "CvSyncFunction": ("CvSyncSecretArn", "CvSyncSecretPolicy"),
+}
+# What query-api may do beyond reading its secret: start the other two.
+HANDOFF_POLICY = "HandoffInvokePolicy"
 problems = []
 
 
@@ -19,15 +29,15 @@ def expect(condition, message):
         problems.append(message)
 
 
-template, errors = decode("template.yaml")
+template, errors = decode(sys.argv[1] if len(sys.argv) > 1 else "template.yaml")
 expect(not errors, f"template.yaml does not parse: {errors}")
 resources, globals_ = template["Resources"], template["Globals"]["Function"]
 expect(globals_.get("Runtime") == "provided.al2023", "Globals: Runtime provided.al2023")
 expect(globals_.get("Architectures") == ["arm64"], "Globals: Architectures [arm64]")
 expect(globals_.get("Handler") == "bootstrap", "Globals: Handler bootstrap")
 expect(globals_.get("CodeUri") == ".", "Globals: CodeUri . (the workspace root)")
-expect(globals_["Environment"]["Variables"].get("SECRETS_ARN") == {"Ref": "SecretsArn"},
-       "every function gets SECRETS_ARN")
+expect("SECRETS_ARN" not in globals_.get("Environment", {}).get("Variables", {}),
+       "Globals: no SECRETS_ARN (each function names its own secret)")
 
 functions = {k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
 expect(functions == set(FUNCTIONS), f"functions {sorted(functions)}, expected {sorted(FUNCTIONS)}")
@@ -36,8 +46,21 @@ for logical_id, binary in FUNCTIONS.items():
     properties = function["Properties"]
     expect(function["Metadata"].get("BuildMethod") == "rust-cargolambda", f"{logical_id}: rust-cargolambda")
     expect(function["Metadata"].get("BuildProperties", {}).get("Binary") == binary, f"{logical_id}: Binary {binary}")
-    expect(properties.get("Policies") == [{"Ref": "SecretReadPolicy"}],
-           f"{logical_id}: its only policy is SecretReadPolicy")
+    parameter, policy = SECRETS[logical_id]
+    variables = properties.get("Environment", {}).get("Variables", {})
+    expect(variables.get("SECRETS_ARN") == {"Ref": parameter}, f"{logical_id}: SECRETS_ARN is !Ref {parameter}")
+    policies = [{"Ref": policy}] + ([{"Ref": HANDOFF_POLICY}] if binary == "query-api" else [])
+    expect(properties.get("Policies") == policies, f"{logical_id}: its policies are {policies}, got {properties.get('Policies')}")
+    if binary == "query-api":
+        expect(variables.get("COLLECTOR_FUNCTION") == {"Ref": "CollectorFunction"},
+               "query-api: COLLECTOR_FUNCTION is !Ref CollectorFunction")
+        expect(variables.get("CV_SYNC_FUNCTION") == {"Ref": "CvSyncFunction"},
+               "query-api: CV_SYNC_FUNCTION is !Ref CvSyncFunction")
+    secret_policy = resources.get(policy, {"Properties": {"PolicyDocument": {"Statement": None}}})
+    statements = secret_policy["Properties"]["PolicyDocument"]["Statement"]
+    expect(statements == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                           "Resource": {"Ref": parameter}}],
+           f"{policy} must allow GetSecretValue on {parameter} only: {statements}")
     expect(1 <= properties.get("Timeout", 3) <= 900, f"{logical_id}: Timeout within Lambda's 900 s")
     events = properties.get("Events", {}).values()
     if binary == "query-api":
@@ -49,10 +72,20 @@ for logical_id, binary in FUNCTIONS.items():
         expect([e["Type"] for e in events] == ["Schedule"], f"{logical_id}: one classic Schedule event")
         expect(all("Input" not in e["Properties"] for e in events), f"{logical_id}: schedule without Input")
 
-statements = resources["SecretReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-expect(statements == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                       "Resource": {"Ref": "SecretsArn"}}],
-       f"SecretReadPolicy must allow GetSecretValue on SecretsArn only: {statements}")
+handoff = resources.get(HANDOFF_POLICY, {"Properties": {"PolicyDocument": {"Statement": None}}})
+statements = handoff["Properties"]["PolicyDocument"]["Statement"]
+expect(statements == [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                       "Resource": [{"Fn::GetAtt": ["CollectorFunction", "Arn"]},
+                                    {"Fn::GetAtt": ["CvSyncFunction", "Arn"]}]}],
+       f"{HANDOFF_POLICY} must allow lambda:InvokeFunction on the collector and cv-sync only: {statements}")
+# No other policy, role or inline statement may widen what a function holds.
+extra = sorted(k for k, v in resources.items()
+               if v["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::Role")
+               and k not in {p for _, p in SECRETS.values()} | {HANDOFF_POLICY})
+expect(not extra, f"IAM resources beyond the per-function ones: {extra}")
+secret_parameters = sorted(k for k, v in template["Parameters"].items() if k.endswith("SecretArn"))
+expect(secret_parameters == sorted(p for p, _ in SECRETS.values()),
+       f"secret parameters {secret_parameters}, expected one per function")
 expect("ApiUrl" in template.get("Outputs", {}), "Outputs: ApiUrl")
 
 with open("samconfig.toml", "rb") as f:

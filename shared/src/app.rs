@@ -35,6 +35,7 @@ pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
         cookie_secret: Arc::new(tokio::sync::OnceCell::new()),
         key_guard: Arc::default(),
         db_gate: Arc::default(),
+        handoff: None,
     }
 }
 

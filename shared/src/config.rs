@@ -66,6 +66,11 @@ pub struct Config {
     pub import_heartbeat_pattern: String,
     /// Seconds between `serve`'s scheduled imports.
     pub import_interval_seconds: u64,
+    /// The `query-api` Lambda: the function `POST /admin/collect` invokes (name or ARN);
+    /// `None` runs the collection in-process.
+    pub collector_function: Option<String>,
+    /// The `query-api` Lambda: the function `POST /admin/sync-cv` invokes.
+    pub cv_sync_function: Option<String>,
 }
 
 /// A configuration value that cannot be used; names the variable, never echoes a secret.
@@ -184,6 +189,8 @@ impl Config {
                 var("IMPORT_INTERVAL_SECONDS"),
                 60,
             )?,
+            collector_function: var("COLLECTOR_FUNCTION"),
+            cv_sync_function: var("CV_SYNC_FUNCTION"),
         })
     }
 }

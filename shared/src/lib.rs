@@ -7,6 +7,7 @@ pub mod config;
 pub mod cv;
 pub mod demo;
 pub mod domain;
+pub mod handoff;
 pub mod http;
 pub mod import;
 pub mod ingest;

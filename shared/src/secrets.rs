@@ -54,21 +54,28 @@ pub fn parse_secret(arn: &str, text: &str) -> Result<BTreeMap<String, String>, C
         .collect()
 }
 
-/// Reads the secret's string from Secrets Manager.
-pub async fn fetch_secret(arn: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+/// The AWS SDK configuration of every client here: region, credentials and endpoint
+/// overrides (`AWS_ENDPOINT_URL_<SERVICE>`) from the usual sources, rustls with ring,
+/// and a bound on each whole operation.
+pub(crate) async fn sdk_config(operation_timeout: Duration) -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(FETCH_TIMEOUT)
+                .operation_timeout(operation_timeout)
                 .build(),
         )
         .load()
-        .await;
+        .await
+}
+
+/// Reads the secret's string from Secrets Manager.
+pub async fn fetch_secret(arn: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let sdk = sdk_config(FETCH_TIMEOUT).await;
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
     let answer = client
         .get_secret_value()

@@ -5,6 +5,7 @@
 //! if it is unreachable the test fails loudly — it never skips.
 
 pub mod fake_costs;
+pub mod fake_lambda;
 pub mod fake_lambda_runtime;
 pub mod fake_providers;
 pub mod fake_vault;

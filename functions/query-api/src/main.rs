@@ -15,6 +15,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         .clone()
         .ok_or("API_KEY must be set for the query-api Lambda")?;
     let ledger = shared::app::open_ledger(&config, false).await?;
-    let state = shared::app::app_state(config, ledger, api_key);
+    // POST /admin/collect and /admin/sync-cv go to the collector and cv-sync
+    // functions (COLLECTOR_FUNCTION, CV_SYNC_FUNCTION), which hold the keys they need.
+    let handoff = shared::handoff::Handoff::from_config(&config).await;
+    let mut state = shared::app::app_state(config, ledger, api_key);
+    state.handoff = handoff.map(std::sync::Arc::new);
     lambda_http::run(shared::http::router(state)).await
 }

@@ -28,7 +28,7 @@ pub use crate::store::Trigger;
 
 pub use client::{ProviderAccess, ProviderClient};
 pub use collector::{close_stale_runs, CollectSettings, Collector, STALE_RUN_AFTER};
-pub use event::{collector_event, CollectorFailure};
+pub use event::{collector_event, parse_event, CollectorFailure};
 pub use report::{CollectReport, Outcome, ProviderReport};
 pub use request::{floor_hour, CollectRequest, MAX_MANUAL_DAYS};
 

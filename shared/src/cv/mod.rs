@@ -29,7 +29,7 @@ use crate::outbound::{RetryPolicy, RunGuard};
 use crate::store::{CvPush, CvPushQuery, CvPushStatus, StoreError};
 
 pub use client::{PushError, PushReceipt, VaultAccess, VaultClient};
-pub use event::{sync_event, SyncFailure};
+pub use event::{parse_event, sync_event, SyncFailure};
 pub use summary::{daily_summary, DailySummary};
 
 /// How many completed days a normal run looks back (at most 7).

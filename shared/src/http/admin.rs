@@ -3,6 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
@@ -11,12 +12,13 @@ use serde_json::{json, Value};
 use super::openapi::ErrorBody;
 use super::query::parse_optional_time;
 use super::schemas::{
-    ProviderStatus, Providers, Repriced, Rule, RuleChange, RuleDeleted, RuleList, RunReport,
-    Status, UnpricedUsage, VaultStatus,
+    HandedOff, HandoffStatus, ProviderStatus, Providers, Repriced, Rule, RuleChange, RuleDeleted,
+    RuleList, RunReport, Status, UnpricedUsage, VaultStatus,
 };
 use super::{ApiError, AppState};
 use crate::domain::rules::{validate_pattern, ProjectRule};
 use crate::domain::timeframe::resolve_range;
+use crate::handoff::Job;
 
 /// A project mapping rule to create or replace.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -225,13 +227,11 @@ struct CollectBody {
     request_body = CollectBody,
     responses(
         (status = 200, description = "The collection report (records upserted, buckets, range, duration)", body = RunReport),
-        (status = 502, description = "A provider failed; details has each provider's report", body = ErrorBody)
+        (status = 202, description = "On Lambda: the collection was handed to the collector function, which runs it and logs the run (see `GET /admin/status`)", body = HandedOff),
+        (status = 502, description = "A provider failed; details has each provider's report. On Lambda: the collector function did not accept the event", body = ErrorBody)
     )
 )]
-pub async fn collect(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Json<RunReport>, ApiError> {
+pub async fn collect(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     use crate::collect::{CollectRequest, Trigger};
     let body: CollectBody = json_body(&body)?;
     let now = Utc::now();
@@ -243,13 +243,25 @@ pub async fn collect(
         now,
     )
     .map_err(|err| ApiError::field(err.field, err.message))?;
+    if let Some(handoff) = handed_off(&state, Job::Collect) {
+        // The collector's manual event, with the range as resolved here.
+        let mut event = json!({"action": "collect"});
+        if let Some(provider) = request.provider {
+            event["provider"] = json!(provider.as_str());
+        }
+        if let Some((start, end)) = request.range {
+            event["start"] = json!(start.to_rfc3339());
+            event["end"] = json!(end.to_rfc3339());
+        }
+        return hand_off(&state, handoff, Job::Collect, event).await;
+    }
     let report = state
         .collector
         .collect_once(request, now)
         .await
         .map_err(|err| ApiError::field(err.field, err.message))?;
     if report.succeeded() {
-        return Ok(Json(RunReport::of(&report)));
+        return Ok(Json(RunReport::of(&report)).into_response());
     }
     let failures = report.failures();
     Err(ApiError::Upstream {
@@ -277,7 +289,9 @@ async fn provider_status(
     let last_success = runs.iter().find(|r| r.status == RunStatus::Succeeded);
     let last_failure = runs.iter().find(|r| r.status == RunStatus::Failed);
     Ok(ProviderStatus {
-        configured: state.collector.settings().configured().contains(&provider),
+        configured: handed_off(state, Job::Collect)
+            .is_none()
+            .then(|| state.collector.settings().configured().contains(&provider)),
         watermark: store.watermark(provider.as_str()).await?,
         last_success_at: last_success.and_then(|r| r.finished_at),
         last_error: runs.first().and_then(|r| r.error.clone()),
@@ -305,13 +319,11 @@ struct SyncBody {
     request_body = SyncBody,
     responses(
         (status = 200, description = "Pushed, already synced or not configured, per day", body = RunReport),
-        (status = 502, description = "Context Vault failed; details has each day", body = ErrorBody)
+        (status = 202, description = "On Lambda: the day was handed to the cv-sync function, which pushes it and logs the push (see `GET /admin/status`)", body = HandedOff),
+        (status = 502, description = "Context Vault failed; details has each day. On Lambda: the cv-sync function did not accept the event", body = ErrorBody)
     )
 )]
-pub async fn sync_cv(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Json<RunReport>, ApiError> {
+pub async fn sync_cv(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     use crate::collect::Trigger;
     use crate::cv::SyncRequest;
     let body: SyncBody = json_body(&body)?;
@@ -329,9 +341,16 @@ pub async fn sync_cv(
     let timezone = state.syncer.settings().timezone;
     let request = SyncRequest::for_day(date, force, Trigger::Api, timezone, now)
         .map_err(|err| ApiError::field(err.field, err.message))?;
+    if let Some(handoff) = handed_off(&state, Job::SyncCv) {
+        let crate::cv::SyncScope::Day(day) = request.scope else {
+            unreachable!("for_day always names one day")
+        };
+        let event = json!({"action": "sync", "date": day.to_string(), "force": force});
+        return hand_off(&state, handoff, Job::SyncCv, event).await;
+    }
     let report = state.syncer.sync_once(request, now).await?;
     if report.succeeded() {
-        return Ok(Json(RunReport::of(&report)));
+        return Ok(Json(RunReport::of(&report)).into_response());
     }
     Err(ApiError::Upstream {
         message: report.error.clone().unwrap_or_default(),
@@ -341,6 +360,40 @@ pub async fn sync_cv(
             .map(|day| serde_json::to_value(day).unwrap_or(Value::Null))
             .collect(),
     })
+}
+
+/// The handoff of `job`, when this process hands it to another function.
+fn handed_off(state: &AppState, job: Job) -> Option<&crate::handoff::Handoff> {
+    state
+        .handoff
+        .as_deref()
+        .filter(|handoff| handoff.function(job).is_some())
+}
+
+/// Invokes the function of `job` with `event`: 202 with the logged handoff, or 502
+/// when Lambda did not take it.
+async fn hand_off(
+    state: &AppState,
+    handoff: &crate::handoff::Handoff,
+    job: Job,
+    event: Value,
+) -> Result<Response, ApiError> {
+    use crate::handoff::HandoffError;
+    match handoff.start(state.store(), job, event).await {
+        Ok(record) => Ok((
+            StatusCode::ACCEPTED,
+            Json(HandedOff {
+                handoff: record,
+                status_url: "/admin/status",
+            }),
+        )
+            .into_response()),
+        Err(HandoffError::Store(err)) => Err(err.into()),
+        Err(refused @ HandoffError::Refused { .. }) => Err(ApiError::Upstream {
+            message: refused.to_string(),
+            details: vec![],
+        }),
+    }
 }
 
 /// Context Vault sync: whether it is on, the last push, the last success and error,
@@ -356,7 +409,9 @@ async fn context_vault_status(state: &AppState) -> Result<VaultStatus, ApiError>
     let last_success = store.cv_pushes(&pushed, 1).await?;
     let settings = state.syncer.settings();
     Ok(VaultStatus {
-        configured: state.syncer.configured(),
+        configured: handed_off(state, Job::SyncCv)
+            .is_none()
+            .then(|| state.syncer.configured()),
         workspace: settings.vault.as_ref().map(|vault| vault.workspace.clone()),
         timezone: settings.timezone.name().to_string(),
         last_push: recent.first().cloned(),
@@ -404,5 +459,14 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
             .map(crate::reconciliation::BilledRange::from)
             .collect(),
         unpriced_models,
+        handoff: HandoffStatus {
+            collect_function: handed_off(&state, Job::Collect)
+                .and_then(|h| h.function(Job::Collect))
+                .map(str::to_string),
+            sync_cv_function: handed_off(&state, Job::SyncCv)
+                .and_then(|h| h.function(Job::SyncCv))
+                .map(str::to_string),
+            recent: state.store().recent_handoffs(10).await?,
+        },
     }))
 }

@@ -50,6 +50,9 @@ pub struct AppState {
     pub key_guard: Arc<auth::KeyGuard>,
     /// Whether the database was last seen down (requests then fail fast with 503).
     pub db_gate: Arc<db_gate::DbGate>,
+    /// The `query-api` Lambda hands `POST /admin/collect` and `/admin/sync-cv` to the
+    /// collector and cv-sync functions; `None` (`serve`) runs them in-process.
+    pub handoff: Option<Arc<crate::handoff::Handoff>>,
 }
 
 impl AppState {

@@ -357,7 +357,9 @@ impl RunReport {
 /// One provider's collection state.
 #[derive(Serialize, ToSchema)]
 pub struct ProviderStatus {
-    pub configured: bool,
+    /// Whether this process has the provider's admin key; `null` on the `query-api`
+    /// Lambda, which hands collections to the collector function (see `handoff`).
+    pub configured: Option<bool>,
     /// Where the next scheduled collection continues from.
     pub watermark: Option<DateTime<Utc>>,
     /// The latest run (range, counts, status, error).
@@ -378,7 +380,9 @@ pub struct Providers {
 /// Context Vault sync state.
 #[derive(Serialize, ToSchema)]
 pub struct VaultStatus {
-    pub configured: bool,
+    /// Whether this process has the vault's URL and key; `null` on the `query-api`
+    /// Lambda, which hands pushes to the cv-sync function (see `handoff`).
+    pub configured: Option<bool>,
     pub workspace: Option<String>,
     pub timezone: String,
     #[schema(value_type = Option<Object>)]
@@ -414,6 +418,26 @@ pub struct Status {
     /// total of the reconciled basis (see `GET /costs/reconciliation`).
     pub billed_hours: Vec<crate::reconciliation::BilledRange>,
     pub unpriced_models: Vec<UnpricedUsage>,
+    pub handoff: HandoffStatus,
+}
+
+/// Where `POST /admin/collect` and `POST /admin/sync-cv` run, and the latest handoffs.
+#[derive(Serialize, ToSchema)]
+pub struct HandoffStatus {
+    /// The function collections are handed to; `null` = run in this process.
+    pub collect_function: Option<String>,
+    /// The function Context Vault pushes are handed to; `null` = run in this process.
+    pub sync_cv_function: Option<String>,
+    /// The latest handoffs, newest first (at most 10).
+    pub recent: Vec<crate::store::HandoffRecord>,
+}
+
+/// `202` of `POST /admin/collect` and `POST /admin/sync-cv` on Lambda.
+#[derive(Serialize, ToSchema)]
+pub struct HandedOff {
+    pub handoff: crate::store::HandoffRecord,
+    /// Where the run shows up once the function has started it.
+    pub status_url: &'static str,
 }
 
 /// `GET /health`.

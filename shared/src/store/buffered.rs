@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot, Mutex, Notify};
 
 use super::{
     BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush, CvPushQuery,
-    DynStore, Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject, MessageClaim,
-    Store, StoreError, StoredPriceRow, Totals, UsageQuery, WriteMode, WriteOutcome,
+    DynStore, Filters, GroupKey, Grouping, HandoffRecord, ImportCursor, ImportRun, MappingSubject,
+    MessageClaim, Store, StoreError, StoredPriceRow, Totals, UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
@@ -456,6 +456,14 @@ impl Store for Buffered {
 
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError> {
         self.inner.save_cv_push(push).await
+    }
+
+    async fn save_handoff(&self, handoff: &HandoffRecord) -> Result<i64, StoreError> {
+        self.inner.save_handoff(handoff).await
+    }
+
+    async fn recent_handoffs(&self, limit: i64) -> Result<Vec<HandoffRecord>, StoreError> {
+        self.inner.recent_handoffs(limit).await
     }
 
     async fn cv_pushes(&self, query: &CvPushQuery, limit: i64) -> Result<Vec<CvPush>, StoreError> {

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::backend::Backend;
 use super::db::Sql;
-use super::rows::{CollectionRunRow, CvPushRow, ImportRunRow};
-use super::{CollectionRun, CvPush, CvPushQuery, ImportCursor, ImportRun, StoreError};
+use super::rows::{CollectionRunRow, CvPushRow, HandoffRow, ImportRunRow};
+use super::{
+    CollectionRun, CvPush, CvPushQuery, HandoffRecord, ImportCursor, ImportRun, StoreError,
+};
 use crate::domain::rules::ProjectRule;
 
 /// Runs a statement that returns the id of the row it wrote; `NotFound` when none.
@@ -166,6 +168,34 @@ pub(crate) async fn cv_pushes(
         .bind(limit);
     let rows: Vec<CvPushRow> = db.conn().await?.exec().fetch_all(sql).await?;
     rows.into_iter().map(CvPush::try_from).collect()
+}
+
+const HANDOFF_COLUMNS: &str = "job, function_name, payload, requested_at_ms, request_id, error";
+
+pub(crate) async fn save_handoff(db: &Backend, handoff: &HandoffRecord) -> Result<i64, StoreError> {
+    let text = save_sql("handoffs", HANDOFF_COLUMNS, 0);
+    let sql = Sql::new(&text)
+        .bind(&handoff.job)
+        .bind(&handoff.function)
+        .bind(handoff.payload.to_string())
+        .bind(handoff.requested_at.timestamp_millis())
+        .bind(&handoff.request_id)
+        .bind(&handoff.error);
+    write_returning_id(db, sql).await
+}
+
+pub(crate) async fn recent_handoffs(
+    db: &Backend,
+    limit: i64,
+) -> Result<Vec<HandoffRecord>, StoreError> {
+    let text = format!("SELECT id, {HANDOFF_COLUMNS} FROM handoffs ORDER BY id DESC LIMIT $1");
+    let rows: Vec<HandoffRow> = db
+        .conn()
+        .await?
+        .exec()
+        .fetch_all(Sql::new(&text).bind(limit))
+        .await?;
+    rows.into_iter().map(HandoffRecord::try_from).collect()
 }
 
 const IMPORT_RUN_COLUMNS: &str = "importer, root, trigger, status, started_at_ms, \

@@ -519,6 +519,11 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a provider's watermark forward (never backward).
     async fn advance_watermark(&self, provider: &str, to: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Logs a handoff (its `id` is ignored); returns its id.
+    async fn save_handoff(&self, handoff: &HandoffRecord) -> Result<i64, StoreError>;
+    /// The latest handoffs, newest first.
+    async fn recent_handoffs(&self, limit: i64) -> Result<Vec<HandoffRecord>, StoreError>;
+
     /// Saves a Context Vault push: inserts it when `id` is 0, else updates it. Returns its id.
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError>;
     /// Context Vault pushes, newest first, of one day and/or one status or of all.
@@ -633,6 +638,26 @@ pub struct CvPush {
     pub summary: String,
     pub attempted_at: DateTime<Utc>,
     pub duration_ms: Option<i64>,
+}
+
+/// Work handed to another function by an asynchronous Lambda invocation, as logged.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct HandoffRecord {
+    /// Store id; 0 before it is saved.
+    pub id: i64,
+    /// `collect` or `sync-cv`.
+    pub job: String,
+    /// The function invoked.
+    pub function: String,
+    /// The event it was sent.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub requested_at: DateTime<Utc>,
+    /// Lambda's request id of the invocation; `None` when Lambda refused it.
+    pub request_id: Option<String>,
+    /// `started` (Lambda queued the event) or `failed` (see `error`).
+    pub status: &'static str,
+    pub error: Option<String>,
 }
 
 /// Which Context Vault pushes to list.

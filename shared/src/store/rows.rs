@@ -363,3 +363,36 @@ impl TryFrom<CvPushRow> for CvPush {
         })
     }
 }
+
+/// A logged handoff.
+#[derive(sqlx::FromRow)]
+pub(crate) struct HandoffRow {
+    id: i64,
+    job: String,
+    function_name: String,
+    payload: String,
+    requested_at_ms: i64,
+    request_id: Option<String>,
+    error: Option<String>,
+}
+
+impl TryFrom<HandoffRow> for super::HandoffRecord {
+    type Error = StoreError;
+
+    fn try_from(row: HandoffRow) -> Result<Self, StoreError> {
+        Ok(super::HandoffRecord {
+            id: row.id,
+            job: row.job,
+            function: row.function_name,
+            payload: serde_json::from_str(&row.payload).map_err(|_| corrupt("handoffs.payload"))?,
+            requested_at: at_ms(row.requested_at_ms, "handoffs.requested_at_ms")?,
+            status: if row.error.is_none() {
+                "started"
+            } else {
+                "failed"
+            },
+            request_id: row.request_id,
+            error: row.error,
+        })
+    }
+}

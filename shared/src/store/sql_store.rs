@@ -8,9 +8,9 @@ use super::write::Extras;
 use super::{edit, logs, read, write};
 use super::{
     BillChunk, BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush,
-    CvPushQuery, Filters, GroupKey, Grouping, ImportCursor, ImportRun, MappingSubject,
-    MessageClaim, Store, StoreError, StoredBill, StoredPriceRow, Totals, UsageQuery, WriteMode,
-    WriteOutcome,
+    CvPushQuery, Filters, GroupKey, Grouping, HandoffRecord, ImportCursor, ImportRun,
+    MappingSubject, MessageClaim, Store, StoreError, StoredBill, StoredPriceRow, Totals,
+    UsageQuery, WriteMode, WriteOutcome,
 };
 use crate::domain::pricing::StoredEntry;
 use crate::domain::rules::ProjectRule;
@@ -329,6 +329,16 @@ impl Store for SqlStore {
     )]
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError> {
         logs::save_cv_push(&self.db, push).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn save_handoff(&self, handoff: &HandoffRecord) -> Result<i64, StoreError> {
+        logs::save_handoff(&self.db, handoff).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+    async fn recent_handoffs(&self, limit: i64) -> Result<Vec<HandoffRecord>, StoreError> {
+        logs::recent_handoffs(&self.db, limit).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]

@@ -20,7 +20,7 @@ LAMBDA_DIR := $(CARGO_TARGET_DIR)/lambda
 OFFLINE_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=validate-offline AWS_SECRET_ACCESS_KEY=validate-offline
 
 .PHONY: run test toolchain fmt lint unit postgres build release pytools arm64-target package \
-	check-deploy lint-deploy migrate watch invoke-collector invoke-sync bench bench-micro bench-import
+	check-deploy lint-deploy migrate watch watch-check invoke-collector invoke-sync bench bench-micro bench-import
 
 ## Serve on sqlite://cost-tracker.db with 30 days of demo usage (idempotent).
 run: toolchain
@@ -42,7 +42,7 @@ unit:
 
 ## Makes sure the local Postgres answers (starts it if needed; fails loudly if it cannot).
 postgres:
-	@scripts/ensure-postgres.sh
+	@scripts/ensure-postgres.sh --drop-test-databases
 
 ## Installs the rustfmt and clippy components when missing.
 toolchain:
@@ -85,11 +85,16 @@ migrate: toolchain
 	@test -n "$(DATABASE_URL)" || { echo "usage: make migrate DATABASE_URL=postgres://…  (e.g. the Neon URL)"; exit 1; }
 	cargo run -q -p server -- migrate
 
-## Local Lambda loop: `make watch` in one terminal (the Lambda runtime emulator on :9000,
-## functions on sqlite://cost-tracker.db unless DATABASE_URL says otherwise), then in another:
+## Local Lambda loop: `make watch` in one terminal (the Lambda runtime emulator on :9000;
+## without DATABASE_URL a local Postgres database cost_tracker_watch, created once, and
+## API_KEY watch-local-key-0001; see scripts/watch.sh), then in another:
 watch: toolchain pytools
-	cargo run -q -p server -- migrate
-	cargo lambda watch
+	WATCH_PORT=$(WATCH_PORT) scripts/watch.sh
+WATCH_PORT ?= 9000
+
+## CI: make watch, one request to query-api through it, stop (scripts/watch-check.sh).
+watch-check: toolchain pytools
+	scripts/watch-check.sh
 
 invoke-collector: pytools
 	cargo lambda invoke collector --data-file tests/fixtures/eventbridge-scheduled.json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ensures the Postgres used by the tests answers at TEST_POSTGRES_URL, starting the
 # local cluster when it is down. Never skips: if Postgres cannot be reached, it fails.
+# `--drop-test-databases` (make test) also drops the ct_test_* databases of earlier runs.
 set -euo pipefail
 url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
@@ -27,6 +28,8 @@ if ! ready; then
 fi
 
 # Drop databases left behind by earlier test runs (each test creates its own).
-psql "$url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'ct_test_%'" 2>/dev/null |
-  while read -r db; do psql "$url" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
-echo "ensure-postgres: Postgres is ready at $url"
+if [ "${1:-}" = "--drop-test-databases" ]; then
+  psql "$url" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'ct_test_%'" 2>/dev/null |
+    while read -r db; do psql "$url" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+fi
+echo "ensure-postgres: Postgres is ready at $url" >&2

@@ -20,7 +20,7 @@ LAMBDA_DIR := $(CARGO_TARGET_DIR)/lambda
 OFFLINE_AWS := AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=validate-offline AWS_SECRET_ACCESS_KEY=validate-offline
 
 .PHONY: run test toolchain fmt lint unit postgres build release pytools arm64-target package \
-	check-deploy lint-deploy migrate watch watch-check invoke-collector invoke-sync bench bench-micro bench-import
+	check-deploy lint-deploy image-check migrate watch watch-check invoke-collector invoke-sync bench bench-micro bench-import
 
 ## Serve on sqlite://cost-tracker.db with 30 days of demo usage (idempotent).
 run: toolchain
@@ -69,16 +69,26 @@ package: toolchain pytools arm64-target
 	cargo lambda build --profile lambda --arm64 --output-format zip $(LAMBDAS:%=--bin %)
 	@python3 scripts/check-packages.py $(LAMBDA_DIR) $(LAMBDAS)
 
-## cfn-lint, sam validate (plain and --lint), the template's contract, hadolint; all offline.
+## cfn-lint, sam validate (plain and --lint) of both templates (zips, container images), the
+## templates' contract, hadolint of both Dockerfiles; all offline.
 lint-deploy: pytools
-	cfn-lint template.yaml
-	$(OFFLINE_AWS) sam validate --template-file template.yaml
-	$(OFFLINE_AWS) sam validate --lint --template-file template.yaml
+	cfn-lint template.yaml template-image.yaml
+	for t in template.yaml template-image.yaml; do \
+		$(OFFLINE_AWS) sam validate --template-file $$t && \
+		$(OFFLINE_AWS) sam validate --lint --template-file $$t || exit 1; \
+	done
 	python3 scripts/check-template.py
-	hadolint --no-color Dockerfile
+	hadolint --no-color Dockerfile Dockerfile.lambda
+
+## The container image's entry binary (the arm64 bootstrap of the query-api package, laid out
+## as Dockerfile.lambda copies it) answers an API Gateway event under the Lambda Runtime API
+## fake, run by qemu-user (installed when missing, with the arm64 C library).
+image-check: package postgres
+	@scripts/ensure-qemu.sh
+	LAMBDA_PACKAGES=$(LAMBDA_DIR) cargo test -p query-api --test image -- --ignored
 
 ## Everything about deployment that can be checked without AWS or Docker (run by .ci/run).
-check-deploy: lint-deploy package
+check-deploy: lint-deploy package image-check
 
 ## Applies the migrations to DATABASE_URL (the deploy step for Neon; Lambdas never migrate).
 migrate: toolchain

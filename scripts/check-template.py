@@ -89,7 +89,8 @@ expect(secret_parameters == sorted(p for p, _ in SECRETS.values()),
 expect("ApiUrl" in template.get("Outputs", {}), "Outputs: ApiUrl")
 
 with open("samconfig.toml", "rb") as f:
-    samconfig = tomllib.load(f)["default"]
+    samconfig_all = tomllib.load(f)
+samconfig = samconfig_all["default"]
 deploy = samconfig["deploy"]["parameters"]
 expect(deploy.get("capabilities") == "CAPABILITY_IAM", "samconfig: capabilities CAPABILITY_IAM")
 expect(deploy.get("resolve_s3") is True, "samconfig: resolve_s3 = true")
@@ -99,6 +100,36 @@ expect(overridden <= set(template["Parameters"]),
 required = {k for k, v in template["Parameters"].items() if "Default" not in v}
 expect(required <= overridden, f"samconfig must give the parameters without default: {sorted(required)}")
 expect(bool(samconfig["global"]["parameters"].get("stack_name")), "samconfig: stack_name")
+
+# template-image.yaml: the same stack with container images (scripts/image-template.py).
+if len(sys.argv) == 1:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("image_template", "scripts/image-template.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    with open("template.yaml") as f, open("template-image.yaml") as g:
+        expect(g.read() == generator.image_template(f.read()),
+               "template-image.yaml is not what scripts/image-template.py writes from template.yaml")
+    image, errors = decode("template-image.yaml")
+    expect(not errors, f"template-image.yaml does not parse: {errors}")
+    image_globals = image["Globals"]["Function"]
+    expect(image_globals.get("Architectures") == ["arm64"], "template-image.yaml: Architectures [arm64]")
+    expect(not {"Runtime", "Handler", "CodeUri"} & set(image_globals),
+           "template-image.yaml: no Runtime, Handler or CodeUri (an image carries them)")
+    for logical_id, binary in FUNCTIONS.items():
+        function = image["Resources"].get(logical_id, {"Metadata": {}, "Properties": {}})
+        expect(function["Properties"].get("PackageType") == "Image", f"image {logical_id}: PackageType Image")
+        expect(function["Metadata"] == {"Dockerfile": "Dockerfile.lambda", "DockerContext": ".",
+                                        "DockerTag": binary, "DockerBuildArgs": {"FUNCTION": binary}},
+               f"image {logical_id}: built from Dockerfile.lambda with FUNCTION={binary}")
+    image_deploy = samconfig_all.get("image", {}).get("deploy", {}).get("parameters", {})
+    expect(samconfig_all.get("image", {}).get("build", {}).get("parameters", {}).get("template_file")
+           == "template-image.yaml", "samconfig [image.build]: template_file = template-image.yaml")
+    expect(image_deploy.get("resolve_image_repos") is True, "samconfig [image.deploy]: resolve_image_repos = true")
+    expect(image_deploy.get("capabilities") == "CAPABILITY_IAM", "samconfig [image.deploy]: CAPABILITY_IAM")
+    image_overridden = {item.split("=", 1)[0] for item in image_deploy.get("parameter_overrides", [])}
+    expect(required <= image_overridden,
+           f"samconfig [image.deploy] must give the parameters without default: {sorted(required)}")
 
 for problem in problems:
     print(f"check-template: {problem}", file=sys.stderr)

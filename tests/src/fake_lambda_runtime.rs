@@ -125,17 +125,28 @@ impl FakeLambdaRuntime {
         env: &[(&str, String)],
         log: &std::path::Path,
     ) -> LambdaProcess {
-        let out = std::fs::File::create(log).expect("create the function log");
         let name = std::path::Path::new(binary)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut command = Command::new(binary);
+        self.spawn_as(&name, Command::new(binary), env, log)
+    }
+
+    /// [`FakeLambdaRuntime::spawn`] of any command (e.g. a binary of another CPU under
+    /// qemu) as the function `name`.
+    pub fn spawn_as(
+        &self,
+        name: &str,
+        mut command: Command,
+        env: &[(&str, String)],
+        log: &std::path::Path,
+    ) -> LambdaProcess {
+        let out = std::fs::File::create(log).expect("create the function log");
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", &self.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/22/[$LATEST]test")

@@ -77,8 +77,10 @@ start_server() {
   exit 1
 }
 
-# Every check on every operation, with a bounded number of cases and a fixed seed (the
-# same cases each run; no example database carried between runs). The exceptions:
+# Every check on every operation, with a bounded number of cases and a fixed seed: the
+# same cases each run, since nothing is carried over (no example database; each run has
+# its own working directory, where schemathesis keeps the crashes it replays next time).
+# The exceptions:
 # - ignored_auth runs in run_auth_probes: its keyless and wrong-key probes would trip
 #   the wrong-key limit (20 a minute per address, README "Limits of cost-tracker serve")
 #   after a few operations, and every later request would be a 429.
@@ -94,8 +96,14 @@ start_server() {
 # "AST constructor recursion depth mismatch" (a tool error, not a finding). The output
 # is not sanitized: the key is this run's throwaway, and the sanitizer also hides every
 # field named like a token or session, which is what failures here are about.
+schemathesis() {
+  local dir
+  dir="$(mktemp -d "$work/schemathesis.XXXXXX")"
+  (cd "$dir" && exec "$venv/bin/schemathesis" --no-color "$@")
+}
+
 run_schemathesis() {
-  "$venv/bin/schemathesis" --no-color run "$url/openapi.json" \
+  schemathesis run "$url/openapi.json" \
     --checks all --exclude-checks ignored_auth,positive_data_acceptance \
     --max-examples "$examples" --seed 20261203 --workers 1 \
     --generation-database none --generation-allow-x00 false \
@@ -120,7 +128,7 @@ for item in document["paths"].values():
     batch="$(IFS='|'; echo "${keyed[*]:i:6}")"
     stop_server
     start_server
-    "$venv/bin/schemathesis" --no-color run "$url/openapi.json" \
+    schemathesis run "$url/openapi.json" \
       --checks ignored_auth --include-operation-id-regex "^($batch)\$" \
       --phases examples,fuzzing --mode positive --max-examples 5 --seed 20261203 \
       --workers 1 --generation-database none --generation-allow-x00 false \

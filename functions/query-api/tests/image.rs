@@ -89,7 +89,11 @@ async fn the_images_bootstrap_answers_an_api_gateway_event() {
     let stages = stages(&dockerfile);
     assert_eq!(stages.len(), 2, "a build stage and the image");
     let (build, image) = (&stages[0], &stages[1]);
-    let run = one(build, "RUN");
+    let run = build
+        .iter()
+        .rfind(|(k, _)| k == "RUN")
+        .map(|(_, a)| a.as_str())
+        .expect("the build stage runs the build");
     assert!(
         run.contains("cargo lambda build --profile lambda --arm64 --locked --bin \"${FUNCTION}\""),
         "built as make package builds the zips: {run}"
@@ -107,7 +111,11 @@ async fn the_images_bootstrap_answers_an_api_gateway_event() {
         "--from=build /bootstrap ${LAMBDA_RUNTIME_DIR}/bootstrap"
     );
     let cmd: Vec<String> = serde_json::from_str(one(image, "CMD")).expect("CMD in exec form");
-    assert_eq!(cmd.len(), 1, "the base image's entry point takes exactly one handler name");
+    assert_eq!(
+        cmd.len(),
+        1,
+        "the base image's entry point takes exactly one handler name"
+    );
     assert!(
         !image.iter().any(|(k, _)| k == "ENTRYPOINT"),
         "the base image's entry point stays"
@@ -144,14 +152,20 @@ async fn the_images_bootstrap_answers_an_api_gateway_event() {
         &log,
     );
     let answer = runtime
-        .invoke(serde_json::from_str(FIXTURE).unwrap(), Duration::from_secs(60))
+        .invoke(
+            serde_json::from_str(FIXTURE).unwrap(),
+            Duration::from_secs(60),
+        )
         .await;
     eprintln!(
         "the image's bootstrap (arm64, under qemu): first answer {} ms after exec",
         function.started.elapsed().as_millis()
     );
     let Answer::Response(response) = answer else {
-        panic!("expected a response, got {answer:?}; log:\n{}", function.output())
+        panic!(
+            "expected a response, got {answer:?}; log:\n{}",
+            function.output()
+        )
     };
     assert_eq!(response["statusCode"], 200, "{response}");
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();

@@ -32,10 +32,16 @@ struct RuleBody {
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|err| ApiError::Unprocessable {
-        message: format!("invalid body: {err}"),
-        details: vec![json!({"field": "body", "message": err.to_string()})],
-    })
+    let invalid = |message: String| ApiError::Unprocessable {
+        message: format!("invalid body: {message}"),
+        details: vec![json!({"field": "body", "message": message})],
+    };
+    // serde also reads a struct from an array of its fields in order (`["x-*","X",1]`
+    // would be a rule): a body is a JSON object, or nothing.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return Err(invalid("must be a JSON object".into()));
+    }
+    serde_json::from_slice(body).map_err(|err| invalid(err.to_string()))
 }
 
 fn parse_rule(body: &Bytes) -> Result<RuleBody, ApiError> {
@@ -224,7 +230,7 @@ struct CollectBody {
     post,
     path = "/admin/collect",
     tag = "admin",
-    request_body = CollectBody,
+    request_body = Option<CollectBody>,
     responses(
         (status = 200, description = "The collection report (records upserted, buckets, range, duration)", body = RunReport),
         (status = 202, description = "On Lambda: the collection was handed to the collector function, which runs it and logs the run (see `GET /admin/status`)", body = HandedOff),
@@ -316,7 +322,7 @@ struct SyncBody {
     post,
     path = "/admin/sync-cv",
     tag = "admin",
-    request_body = SyncBody,
+    request_body = Option<SyncBody>,
     responses(
         (status = 200, description = "Pushed, already synced or not configured, per day", body = RunReport),
         (status = 202, description = "On Lambda: the day was handed to the cv-sync function, which pushes it and logs the push (see `GET /admin/status`)", body = HandedOff),

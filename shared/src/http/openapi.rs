@@ -95,8 +95,11 @@ pub async fn document(Extension(doc): Extension<Document>) -> Response {
 }
 
 /// Adds the answers every operation can give, so each path lists only its own: 401 where
-/// the key is required (and 429 once an address sent too many wrong keys), 400 where there are parameters or a body, 500 everywhere.
+/// the key is required (and 429 once an address sent too many wrong keys), 400 where there are parameters or a body,
+/// 413 and 422 where there is a body, 500 everywhere. Marks every query parameter
+/// `allowEmptyValue`, as the parser reads `?basis=` as no `basis`.
 pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let error = |description: &str| {
         let content = ContentBuilder::new()
@@ -115,6 +118,15 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
+            // utoipa's Parameter has no field for it; an extension is written as-is.
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if parameter.parameter_in == ParameterIn::Query {
+                    parameter
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("allowEmptyValue".into(), true.into());
+                }
+            }
             let input = operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
                 || operation.request_body.is_some();
             let keyed = operation.security.is_none();
@@ -136,6 +148,11 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             if operation.request_body.is_some() {
                 responses.entry("413".into()).or_insert_with(|| {
                     error("The body (or its declared Content-Length) is over MAX_BODY_BYTES").into()
+                });
+                // Every body is read by serde: not JSON, not an object, or an unknown,
+                // missing or mistyped field is a 422 (README, Errors).
+                responses.entry("422".into()).or_insert_with(|| {
+                    error("The body is not a JSON object of the documented fields; `details` names the field").into()
                 });
             }
             if input {

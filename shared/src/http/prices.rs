@@ -118,6 +118,13 @@ pub async fn put(
 ) -> Result<Json<PriceStored>, ApiError> {
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::field("body", "must be UTF-8 JSON"))?;
+    // serde would read a price entry from an array of its fields in order.
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::Unprocessable {
+            message: "invalid body: must be a JSON object".into(),
+            details: vec![serde_json::json!({"field": "body", "message": "must be a JSON object"})],
+        });
+    }
     let (entry, _) = prices::check_entry(&state.ledger, &model, text).await?;
     let created = !state
         .store()

@@ -29,6 +29,7 @@ pub fn app_state(config: Config, ledger: Ledger, api_key: Secret) -> AppState {
     AppState {
         collector: crate::collect::Collector::from_config(ledger.clone(), &config),
         syncer: crate::cv::Syncer::from_config(ledger.clone(), &config),
+        budgets: crate::budgets::Checker::from_config(ledger.clone(), &config),
         ledger,
         config: Arc::new(config),
         api_key,

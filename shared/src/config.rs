@@ -71,6 +71,10 @@ pub struct Config {
     pub collector_function: Option<String>,
     /// The `query-api` Lambda: the function `POST /admin/sync-cv` invokes.
     pub cv_sync_function: Option<String>,
+    /// `serve`: shortest time between two budget checks caused by writes.
+    pub budget_debounce_seconds: u64,
+    /// `serve`: seconds between scheduled budget checks.
+    pub budget_check_interval_seconds: u64,
 }
 
 /// A configuration value that cannot be used; names the variable, never echoes a secret.
@@ -191,6 +195,19 @@ impl Config {
             )?,
             collector_function: var("COLLECTOR_FUNCTION"),
             cv_sync_function: var("CV_SYNC_FUNCTION"),
+            budget_debounce_seconds: number(
+                "BUDGET_DEBOUNCE_SECONDS",
+                var("BUDGET_DEBOUNCE_SECONDS"),
+                60,
+            )?,
+            budget_check_interval_seconds: positive(
+                "BUDGET_CHECK_INTERVAL_SECONDS",
+                number(
+                    "BUDGET_CHECK_INTERVAL_SECONDS",
+                    var("BUDGET_CHECK_INTERVAL_SECONDS"),
+                    300,
+                )?,
+            )?,
         })
     }
 }

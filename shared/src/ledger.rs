@@ -34,6 +34,8 @@ pub struct Ledger {
     default_project: String,
     /// The rules, read at most every [`RULES_TTL`] (and at once after a local change).
     rules: Arc<Mutex<Option<(Instant, ProjectRules)>>>,
+    /// Touched after every write that can change a period's total (budget checks).
+    budget_watch: Arc<crate::budgets::BudgetWatch>,
 }
 
 /// How long cached rules are used before they are read again: a rule changed by
@@ -115,7 +117,21 @@ impl Ledger {
             price_ttl: PRICES_TTL,
             default_project: default_project.into(),
             rules: Arc::new(Mutex::new(None)),
+            budget_watch: Arc::default(),
         }
+    }
+
+    /// What writes touch; `serve` starts the budget checks on it.
+    pub fn budget_watch(&self) -> &Arc<crate::budgets::BudgetWatch> {
+        &self.budget_watch
+    }
+
+    /// Tells the budget checks that totals moved, when `result` is a write that did.
+    fn touched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_ok() {
+            self.budget_watch.touch();
+        }
+        result
     }
 
     /// The same ledger reading the stored price layer at most every `ttl` (tests
@@ -260,9 +276,7 @@ impl Ledger {
             if !changes.is_empty() {
                 // Only the records this instance changed count (another may have priced some first).
                 let changed: std::collections::HashSet<i64> = self
-                    .store
-                    .update_costs(&changes)
-                    .await?
+                    .touched(self.store.update_costs(&changes).await)?
                     .into_iter()
                     .collect();
                 for change in changes.iter().filter(|c| changed.contains(&c.id)) {
@@ -388,7 +402,8 @@ impl Ledger {
         if !refused.is_empty() {
             return Err(StoreError::TooLarge(refused));
         }
-        self.store.write_usage(records, mode).await
+        let written = self.store.write_usage(records, mode).await;
+        self.touched(written)
     }
 
     /// Resolves and upserts a collected chunk, recording its whole hours as billed
@@ -404,7 +419,8 @@ impl Ledger {
         if !refused.is_empty() {
             return Err(StoreError::TooLarge(refused));
         }
-        self.store.write_collected(records, coverage).await
+        let written = self.store.write_collected(records, coverage).await;
+        self.touched(written)
     }
 
     /// [`Ledger::ingest_collected`], also replacing the bill of the chunk's whole days
@@ -421,9 +437,11 @@ impl Ledger {
         if !refused.is_empty() {
             return Err(StoreError::TooLarge(refused));
         }
-        self.store
+        let written = self
+            .store
             .write_collected_billed(records, coverage, bill)
-            .await
+            .await;
+        self.touched(written)
     }
 
     /// Prices and attributes imported calls (the first half of an import commit,
@@ -445,7 +463,8 @@ impl Ledger {
         cursors: &[crate::store::ImportCursor],
         claims: &[crate::store::MessageClaim],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.store.write_import(records, cursors, claims).await
+        let written = self.store.write_import(records, cursors, claims).await;
+        self.touched(written)
     }
 
     /// Re-applies the current rules to every rule-attributed record.
@@ -472,7 +491,7 @@ impl Ledger {
         if changes.is_empty() {
             return Ok(RetagReport::default());
         }
-        let records_changed = self.store.retag(&changes).await?;
+        let records_changed = self.touched(self.store.retag(&changes).await)?;
         Ok(RetagReport {
             subjects_changed: changes.len() as u64,
             records_changed,
@@ -528,7 +547,7 @@ impl Ledger {
                 }
             }
             if !changes.is_empty() {
-                self.store.update_costs(&changes).await?;
+                self.touched(self.store.update_costs(&changes).await)?;
             }
         }
         Ok(report)

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bill_check;
+pub mod budgets;
 pub mod collect;
 pub mod config;
 pub mod cv;

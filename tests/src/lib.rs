@@ -9,6 +9,7 @@ pub mod fake_lambda;
 pub mod fake_lambda_runtime;
 pub mod fake_providers;
 pub mod fake_vault;
+pub mod fake_webhook;
 pub mod moto;
 pub mod serve;
 pub mod tcp_proxy;

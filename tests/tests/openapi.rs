@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use http::{Method, StatusCode};
-use integration_tests::{app, call, post, sqlite_store, Reply, TEST_KEY};
+use integration_tests::{app, call, get, post, sqlite_store, Reply, TEST_KEY};
 use serde_json::{json, Value};
 
 /// Validates the document, then each `{path, method, status, body}` sample against the
@@ -130,6 +130,12 @@ fn validator_python() -> PathBuf {
 /// Every (method, path) the router serves.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/admin/budgets"),
+    ("post", "/admin/budgets"),
+    ("put", "/admin/budgets/{id}"),
+    ("delete", "/admin/budgets/{id}"),
+    ("post", "/admin/budgets/check"),
+    ("get", "/costs/budgets"),
     ("get", "/openapi.json"),
     ("get", "/dashboard"),
     ("get", "/dashboard/app.js"),
@@ -413,6 +419,38 @@ async fn real_answers_match_the_documented_schemas() {
     )
     .await;
     sample(&mut samples, "delete", "/api/usage/{id}", &missing);
+    let budget = json!({"name": "doc-daily", "scope": {"dimension": "project", "value": "PeakPaws"},
+        "period": "day", "amount_usd": "10", "forecast": true,
+        "channels": [{"type": "webhook", "url": "https://hooks.slack.com/services/T/B/x"}, {"type": "context_vault"}]});
+    let created = post(&app, "/admin/budgets", budget.clone()).await;
+    sample(&mut samples, "post", "/admin/budgets", &created);
+    let refused = post(
+        &app,
+        "/admin/budgets",
+        json!({"name": "x", "period": "year"}),
+    )
+    .await;
+    sample(&mut samples, "post", "/admin/budgets", &refused);
+    let taken = post(&app, "/admin/budgets", budget.clone()).await;
+    sample(&mut samples, "post", "/admin/budgets", &taken);
+    let budget_uri = format!("/admin/budgets/{}", created.body["id"]);
+    let put = call(&app, Method::PUT, &budget_uri, Some(budget), Some(TEST_KEY)).await;
+    sample(&mut samples, "put", "/admin/budgets/{id}", &put);
+    let listed = get(&app, "/admin/budgets").await;
+    sample(&mut samples, "get", "/admin/budgets", &listed);
+    let checked = call(
+        &app,
+        Method::POST,
+        "/admin/budgets/check",
+        None,
+        Some(TEST_KEY),
+    )
+    .await;
+    sample(&mut samples, "post", "/admin/budgets/check", &checked);
+    let now = get(&app, "/costs/budgets").await;
+    sample(&mut samples, "get", "/costs/budgets", &now);
+    let gone = call(&app, Method::DELETE, &budget_uri, None, Some(TEST_KEY)).await;
+    sample(&mut samples, "delete", "/admin/budgets/{id}", &gone);
 
     let doc = call(&app, Method::GET, "/openapi.json", None, None).await;
     let dir = std::env::temp_dir().join(format!("ct-openapi-{}", uuid::Uuid::new_v4()));

@@ -66,6 +66,15 @@ enum Command {
     /// local database, or a remote tracker with --to. Prints a JSON report; exits
     /// non-zero only when a root could not be read at all.
     Import(import::ImportArgs),
+    /// Budgets: list them with their figures this period (a table, or JSON with
+    /// --json), or `check` them now (evaluate, send what is due, print what fired).
+    Budgets {
+        #[command(subcommand)]
+        action: Option<BudgetsCommand>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The stored price layer over the catalog embedded in the binary.
     Prices {
         #[command(subcommand)]
@@ -82,6 +91,13 @@ enum Command {
         #[arg(long, requires = "date")]
         force: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum BudgetsCommand {
+    /// Evaluate every budget now and send the alerts that are due; prints the report
+    /// as JSON; exits non-zero when an alert could not be delivered.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -145,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => import_prices(config, &file, dry_run, effective_from.as_deref()).await,
         Command::BillCheck { start, end, json } => bill_check(config, start, end, json).await,
+        Command::Budgets { action, json } => budgets(config, action, json).await,
         Command::Import(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
@@ -275,6 +292,44 @@ async fn sync_cv(config: Config, date: Option<String>, force: bool) -> anyhow::R
     println!("{}", serde_json::to_string_pretty(&report)?);
     if let Some(error) = &report.error {
         anyhow::bail!("Context Vault sync failed: {error}");
+    }
+    Ok(())
+}
+
+async fn budgets(config: Config, action: Option<BudgetsCommand>, json: bool) -> anyhow::Result<()> {
+    use shared::budgets::check::AlertStatus;
+    use shared::budgets::Checker;
+    let ledger = shared::app::open_ledger(&config, true)
+        .await
+        .context("open database")?;
+    let checker = Checker::from_config(ledger, &config);
+    let now = chrono::Utc::now();
+    match action {
+        Some(BudgetsCommand::Check) => {
+            let report = checker.check(now, "cli").await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            let failed: Vec<String> = report
+                .fired
+                .iter()
+                .filter(|a| a.status == AlertStatus::Failed)
+                .filter_map(|a| a.error.clone())
+                .collect();
+            if !failed.is_empty() {
+                anyhow::bail!(
+                    "{} alert(s) not delivered: {}",
+                    failed.len(),
+                    failed.join("; ")
+                );
+            }
+        }
+        None => {
+            let statuses = checker.statuses(now).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&statuses)?);
+            } else {
+                print!("{}", shared::budgets::render_table(&statuses));
+            }
+        }
     }
     Ok(())
 }

@@ -48,6 +48,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     schedule_collection(&state);
     schedule_cv_sync(&state);
     schedule_import(&state);
+    schedule_budgets(&state);
     let limits = shared::http::listen::Limits::from_config(&state.config);
     tracing::info!(
         read_timeout_seconds = limits.read_timeout.as_secs(),
@@ -77,6 +78,22 @@ fn weak_key_warning(key: &str) -> Option<String> {
 
 /// Runs the normal collection at start-up and then every `COLLECTION_INTERVAL_HOURS`,
 /// in the background; one log line and nothing else when no admin key is configured.
+/// Budget checks after writes (debounced) and on a schedule.
+fn schedule_budgets(state: &shared::http::AppState) {
+    let config = &state.config;
+    let debounce = std::time::Duration::from_secs(config.budget_debounce_seconds);
+    let every = std::time::Duration::from_secs(config.budget_check_interval_seconds);
+    tracing::info!(
+        debounce_seconds = debounce.as_secs(),
+        every_seconds = every.as_secs(),
+        "budget checks after writes and on a schedule"
+    );
+    state
+        .ledger
+        .budget_watch()
+        .start(state.budgets.clone(), debounce, every);
+}
+
 fn schedule_collection(state: &shared::http::AppState) {
     use shared::collect::{CollectRequest, Trigger};
     let collector = state.collector.clone();

@@ -427,6 +427,24 @@ async fn context_vault_status(state: &AppState) -> Result<VaultStatus, ApiError>
     })
 }
 
+/// Budgets: how many, the latest alerts and the latest failures.
+async fn budget_status(state: &AppState) -> Result<super::schemas::BudgetAlertStatus, ApiError> {
+    use crate::budgets::check::{AlertQuery, AlertStatus};
+    let store = state.store();
+    let failed = AlertQuery {
+        status: Some(AlertStatus::Failed),
+        ..AlertQuery::default()
+    };
+    let failed_alerts = store.budget_alerts(&failed, 10).await?;
+    Ok(super::schemas::BudgetAlertStatus {
+        budgets: store.list_budgets().await?.len(),
+        context_vault_configured: state.budgets.deliverer().vault_configured(),
+        recent_alerts: store.budget_alerts(&AlertQuery::default(), 10).await?,
+        last_error: failed_alerts.first().and_then(|a| a.error.clone()),
+        failed_alerts,
+    })
+}
+
 /// Collection and sync state per provider, the billed hours, and unpriced models.
 #[utoipa::path(
     get,
@@ -474,5 +492,6 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
                 .map(str::to_string),
             recent: state.store().recent_handoffs(10).await?,
         },
+        budgets: budget_status(&state).await?,
     }))
 }

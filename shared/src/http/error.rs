@@ -157,6 +157,7 @@ impl From<StoreError> for ApiError {
                 "item {index}: event_id `{external_id}` was already stored with different content; nothing was stored"
             )),
             StoreError::NotFound => ApiError::NotFound("not found".into()),
+            StoreError::Duplicate(field) => ApiError::Conflict(format!("{field}: another record already has it")),
             StoreError::TooLarge(fields) => ApiError::invalid_fields(fields),
             other if super::db_gate::unavailable(&other) => {
                 tracing::error!(error = %other, "the database is unavailable");

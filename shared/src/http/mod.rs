@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod budgets;
 mod costs;
 mod csv;
 mod dashboard;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// The `query-api` Lambda hands `POST /admin/collect` and `/admin/sync-cv` to the
     /// collector and cv-sync functions; `None` (`serve`) runs them in-process.
     pub handoff: Option<Arc<crate::handoff::Handoff>>,
+    /// Evaluates budgets and sends their alerts.
+    pub budgets: crate::budgets::Checker,
 }
 
 impl AppState {
@@ -98,6 +101,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .routes(routes!(admin::status))
         .routes(routes!(admin::collect))
         .routes(routes!(admin::sync_cv))
+        .routes(routes!(budgets::list_budgets, budgets::create_budget))
+        .routes(routes!(budgets::update_budget, budgets::delete_budget))
+        .routes(routes!(budgets::check_budgets))
+        .routes(routes!(budgets::budgets_now))
         // The key is checked first (the outer layer): a caller without one learns
         // nothing about the database and starts no probe.
         .route_layer(middleware::from_fn_with_state(state.clone(), db_gate::gate))

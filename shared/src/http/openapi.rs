@@ -65,6 +65,7 @@ impl Modify for ApiKeySecurity {
         (name = "usage", description = "Usage events and raw records"),
         (name = "models", description = "The price catalog"),
         (name = "admin", description = "Mapping rules, re-pricing, collection, Context Vault, status"),
+        (name = "budgets", description = "Budgets and their alerts: definitions, figures this period, a check now"),
         (name = "meta", description = "Health and this document"),
         (name = "dashboard", description = "The web page and its files")
     )

@@ -419,6 +419,21 @@ pub struct Status {
     pub billed_hours: Vec<crate::reconciliation::BilledRange>,
     pub unpriced_models: Vec<UnpricedUsage>,
     pub handoff: HandoffStatus,
+    pub budgets: BudgetAlertStatus,
+}
+
+/// Budget alerts: how many budgets, the latest alerts, and the latest that failed.
+#[derive(Serialize, ToSchema)]
+pub struct BudgetAlertStatus {
+    pub budgets: usize,
+    /// Whether the `context_vault` channel has a vault (CONTEXT_VAULT_URL and _API_KEY).
+    pub context_vault_configured: bool,
+    /// The latest alerts, newest first (at most 10).
+    pub recent_alerts: Vec<crate::budgets::check::Alert>,
+    /// The latest alerts a channel did not take after its retries (at most 10).
+    pub failed_alerts: Vec<crate::budgets::check::Alert>,
+    /// The error of the latest failed alert.
+    pub last_error: Option<String>,
 }
 
 /// Where `POST /admin/collect` and `POST /admin/sync-cv` run, and the latest handoffs.

@@ -458,6 +458,37 @@ impl Store for Buffered {
         self.inner.save_cv_push(push).await
     }
 
+    async fn list_budgets(&self) -> Result<Vec<crate::budgets::Budget>, StoreError> {
+        self.inner.list_budgets().await
+    }
+
+    async fn save_budget(&self, budget: &crate::budgets::Budget) -> Result<i64, StoreError> {
+        self.inner.save_budget(budget).await
+    }
+
+    async fn delete_budget(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner.delete_budget(id).await
+    }
+
+    async fn claim_alert(
+        &self,
+        alert: &crate::budgets::check::Alert,
+    ) -> Result<Option<i64>, StoreError> {
+        self.inner.claim_alert(alert).await
+    }
+
+    async fn finish_alert(&self, alert: &crate::budgets::check::Alert) -> Result<(), StoreError> {
+        self.inner.finish_alert(alert).await
+    }
+
+    async fn budget_alerts(
+        &self,
+        query: &crate::budgets::check::AlertQuery,
+        limit: i64,
+    ) -> Result<Vec<crate::budgets::check::Alert>, StoreError> {
+        self.inner.budget_alerts(query, limit).await
+    }
+
     async fn save_handoff(&self, handoff: &HandoffRecord) -> Result<i64, StoreError> {
         self.inner.save_handoff(handoff).await
     }

@@ -13,7 +13,7 @@ use super::{
 use crate::domain::rules::ProjectRule;
 
 /// Runs a statement that returns the id of the row it wrote; `NotFound` when none.
-async fn write_returning_id(db: &Backend, sql: Sql<'_>) -> Result<i64, StoreError> {
+pub(crate) async fn write_returning_id(db: &Backend, sql: Sql<'_>) -> Result<i64, StoreError> {
     let _guard = db.write_guard().await;
     let id: Option<(i64,)> = db.conn().await?.exec().fetch_optional(sql).await?;
     id.map(|(id,)| id).ok_or(StoreError::NotFound)
@@ -21,7 +21,7 @@ async fn write_returning_id(db: &Backend, sql: Sql<'_>) -> Result<i64, StoreErro
 
 /// `INSERT … RETURNING id` when `id` is 0, else `UPDATE … WHERE id = $n+1`, for
 /// `columns` (comma-separated) of `table` bound as `$1`–`$n`.
-fn save_sql(table: &str, columns: &str, id: i64) -> String {
+pub(crate) fn save_sql(table: &str, columns: &str, id: i64) -> String {
     let columns: Vec<&str> = columns.split(", ").collect();
     if id == 0 {
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
@@ -45,7 +45,7 @@ fn save_sql(table: &str, columns: &str, id: i64) -> String {
 }
 
 /// Binds the id of an update after the columns (nothing for an insert).
-fn with_id(sql: Sql<'_>, id: i64) -> Sql<'_> {
+pub(crate) fn with_id(sql: Sql<'_>, id: i64) -> Sql<'_> {
     if id == 0 {
         sql
     } else {

@@ -10,6 +10,7 @@
 
 mod backend;
 mod bill;
+mod budgets;
 mod buffered;
 mod db;
 mod edit;
@@ -55,6 +56,9 @@ pub enum StoreError {
     TooLarge(Vec<crate::ingest::FieldError>),
     #[error("not found")]
     NotFound,
+    /// Another row already has this unique field (a budget's `name`).
+    #[error("{0} is already taken")]
+    Duplicate(&'static str),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -518,6 +522,28 @@ pub trait Store: Send + Sync + 'static {
     async fn watermark(&self, provider: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Moves a provider's watermark forward (never backward).
     async fn advance_watermark(&self, provider: &str, to: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every budget, by id.
+    async fn list_budgets(&self) -> Result<Vec<crate::budgets::Budget>, StoreError>;
+    /// Inserts a budget when its `id` is 0, else replaces it; returns its id.
+    /// `Duplicate("name")` when another budget has its name; `NotFound` when gone.
+    async fn save_budget(&self, budget: &crate::budgets::Budget) -> Result<i64, StoreError>;
+    /// Deletes a budget and its alerts; false when absent.
+    async fn delete_budget(&self, id: i64) -> Result<bool, StoreError>;
+    /// Records an alert unless its (budget, period, kind, threshold) is recorded:
+    /// its id when this call claimed it, `None` when another check did first.
+    async fn claim_alert(
+        &self,
+        alert: &crate::budgets::check::Alert,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Records how a claimed alert's delivery ended.
+    async fn finish_alert(&self, alert: &crate::budgets::check::Alert) -> Result<(), StoreError>;
+    /// Alerts, newest first, that `query` names.
+    async fn budget_alerts(
+        &self,
+        query: &crate::budgets::check::AlertQuery,
+        limit: i64,
+    ) -> Result<Vec<crate::budgets::check::Alert>, StoreError>;
 
     /// Logs a handoff (its `id` is ignored); returns its id.
     async fn save_handoff(&self, handoff: &HandoffRecord) -> Result<i64, StoreError>;

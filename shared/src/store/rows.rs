@@ -14,11 +14,11 @@ use crate::domain::usage::{
     CostSource, ProjectSource, SessionType, Source, TokenCounts, UsageFacts, UsageRecord,
 };
 
-fn corrupt(what: &str) -> StoreError {
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-fn at_ms(ms: i64, what: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn at_ms(ms: i64, what: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(what))
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::backend::Backend;
 use super::write::Extras;
-use super::{edit, logs, read, write};
+use super::{budgets, edit, logs, read, write};
 use super::{
     BillChunk, BilledHours, CellFigureRow, CellRead, CollectionRun, CostChange, Coverage, CvPush,
     CvPushQuery, Filters, GroupKey, Grouping, HandoffRecord, ImportCursor, ImportRun,
@@ -329,6 +329,37 @@ impl Store for SqlStore {
     )]
     async fn save_cv_push(&self, push: &CvPush) -> Result<i64, StoreError> {
         logs::save_cv_push(&self.db, push).await
+    }
+
+    async fn list_budgets(&self) -> Result<Vec<crate::budgets::Budget>, StoreError> {
+        budgets::list_budgets(&self.db).await
+    }
+
+    async fn save_budget(&self, budget: &crate::budgets::Budget) -> Result<i64, StoreError> {
+        budgets::save_budget(&self.db, budget).await
+    }
+
+    async fn delete_budget(&self, id: i64) -> Result<bool, StoreError> {
+        budgets::delete_budget(&self.db, id).await
+    }
+
+    async fn claim_alert(
+        &self,
+        alert: &crate::budgets::check::Alert,
+    ) -> Result<Option<i64>, StoreError> {
+        budgets::claim_alert(&self.db, alert).await
+    }
+
+    async fn finish_alert(&self, alert: &crate::budgets::check::Alert) -> Result<(), StoreError> {
+        budgets::finish_alert(&self.db, alert).await
+    }
+
+    async fn budget_alerts(
+        &self,
+        query: &crate::budgets::check::AlertQuery,
+        limit: i64,
+    ) -> Result<Vec<crate::budgets::check::Alert>, StoreError> {
+        budgets::budget_alerts(&self.db, query, limit).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]

@@ -351,7 +351,7 @@ pub fn bucket_index(buckets: &[Bucket], instant: DateTime<Utc>) -> Option<usize>
 // ---------------------------------------------------------------------------------------------
 
 /// The local days `first..=last` as a range labelled with those dates.
-fn days_range(first: NaiveDate, last: NaiveDate, tz: Tz) -> ResolvedRange {
+pub fn days_range(first: NaiveDate, last: NaiveDate, tz: Tz) -> ResolvedRange {
     ResolvedRange {
         start: local_day_start(first, tz),
         end: local_day_start(next_day(last), tz),

@@ -67,6 +67,13 @@ try {
     await page.waitForSelector(`#dashboard${selector}`, { timeout: 20000 });
   };
 
+  // A monthly budget for the strip (the demo spends well past $100 a month).
+  const made = await fetch(`${base}/admin/budgets`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'demo-monthly', period: 'month', amount_usd: '100' }),
+  });
+  check(made.status === 201, `POST /admin/budgets: HTTP ${made.status}`);
+
   // Locked (DASHBOARD_PUBLIC=false): the key-entry page, which refuses a wrong key.
   const first = await page.goto(`${base}/dashboard`);
   check(first.status() === 200, `GET /dashboard: ${first.status()}`);
@@ -156,6 +163,12 @@ try {
   const unpriced = await page.textContent('#unpriced-band');
   check(unpriced.includes('acme-experimental-1'), `the unpriced warning: ${unpriced}`);
   check((await page.textContent('#status')).includes('Context Vault'), 'the status panel');
+  // The budget strip: the budget's spent and percent as GET /costs/budgets has them.
+  const budgets = (await apiText('/costs/budgets', 'spent')).body.budgets;
+  check(await page.isVisible('#budget-strip'), 'the budget strip is shown');
+  const chip = await page.textContent('#budget-strip [data-budget="demo-monthly"]');
+  const figures = budgets[0].figures;
+  check(chip.includes(`$${Number(figures.spent).toFixed(2)} of $100.00 (${figures.percent}%)`), `the budget chip: ${chip} vs ${JSON.stringify(figures)}`);
   // The demo bills Opus 10 % high on one day: the bill-check band names the day and model,
   // as the API flags them.
   const bill = (await apiText(`/costs/bill-check?start=${summary.thirty_days.start}&end=${summary.thirty_days.end}`, 'billed_usd')).body;

@@ -422,6 +422,38 @@
 
   // ---- loading -------------------------------------------------------------------------
 
+  // One chip per budget: name, spent of amount this period, a bar, the projection.
+  function renderBudgets(reply) {
+    const strip = $('budget-strip');
+    strip.replaceChildren();
+    const budgets = (reply && reply.budgets) || [];
+    strip.hidden = budgets.length === 0;
+    for (const item of budgets) {
+      const f = item.figures;
+      const percent = Number(f.percent);
+      const chip = document.createElement('div');
+      chip.className = 'budget card' + (percent >= 100 ? ' over' : percent >= 80 ? ' near' : '');
+      chip.dataset.budget = f.budget;
+      const name = document.createElement('span');
+      name.className = 'label';
+      name.textContent = `${f.budget} (${item.budget.period})`;
+      const value = document.createElement('span');
+      value.className = 'value';
+      value.textContent = `$${Number(f.spent).toFixed(2)} of $${Number(f.amount).toFixed(2)} (${f.percent}%)`;
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      const fill = document.createElement('span');
+      fill.style.width = `${Math.min(percent, 100)}%`;
+      bar.append(fill);
+      const note = document.createElement('span');
+      note.className = 'note';
+      const sent = item.alerts.filter((a) => a.status === 'sent').length;
+      note.textContent = `projected $${Number(f.projected).toFixed(2)} · ${sent} alert${sent === 1 ? '' : 's'} sent`;
+      chip.append(name, value, bar, note);
+      strip.append(chip);
+    }
+  }
+
   async function refresh(chartOnly) {
     const mine = ++generation;
     const main = $('dashboard');
@@ -442,7 +474,7 @@
       } else {
         const prev = previousPeriod(range, days, today);
         const monthFrom = [`${today.slice(0, 8)}01`, addDays(today, -7)].sort()[0];
-        const [report, byModel, byProject, byAgent, byType, previous, month, status, rec, bill] = await Promise.all([
+        const [report, byModel, byProject, byAgent, byType, previous, month, status, rec, bill, budgets] = await Promise.all([
           stacked,
           api('/costs/by-model', scope), api('/costs/by-project', scope),
           api('/costs/by-agent', scope), api('/costs/by-session-type', scope),
@@ -454,6 +486,9 @@
             .catch((err) => { if (err instanceof KeyRejected) throw err; return { error: err.message }; }),
           // Bills are cut in UTC days: the range's dates, read as UTC days.
           api('/costs/bill-check', { start: range.start, end: range.end })
+            .catch((err) => { if (err instanceof KeyRejected) throw err; return null; }),
+          // Budgets are always this period's (day, week, month in the report zone).
+          api('/costs/budgets')
             .catch((err) => { if (err instanceof KeyRejected) throw err; return null; }),
         ]);
         if (mine !== generation) return;
@@ -469,6 +504,7 @@
         renderCoverage(rec);
         renderReconciliation(rec);
         renderStatus(status);
+        renderBudgets(budgets);
       }
       showError('');
       Object.assign(main.dataset, { start: range.start, end: range.end, tz, stack: prefs.stack, range: prefs.range, basis: prefs.basis });

@@ -274,6 +274,7 @@ impl Checker {
         for budget in self.store().list_budgets().await? {
             let status = self.status(&budget, now).await?;
             let due = due(&budget, &status);
+            let any_due = !due.is_empty();
             let period_start = budget.period.current(self.timezone, now).start;
             let mut claimed = Vec::new();
             for (kind, threshold, send) in due {
@@ -306,6 +307,7 @@ impl Checker {
                 a.status == AlertStatus::Pending && a.fired_at < Utc::now() - STALE_PENDING
             });
             claimed.extend(stale.cloned());
+            let changed = any_due || !claimed.is_empty();
             for mut alert in claimed {
                 let figures = status.figures.clone();
                 let outcome = self.deliverer.send(&budget, &alert, &figures).await;
@@ -330,8 +332,12 @@ impl Checker {
                 }
                 report.fired.push(alert);
             }
-            // The statuses answered include what this check fired.
-            report.budgets.push(self.status(&budget, now).await?);
+            // The statuses answered include what this check recorded (read again only then).
+            let status = match changed {
+                true => self.status(&budget, now).await?,
+                false => status,
+            };
+            report.budgets.push(status);
         }
         Ok(report)
     }

@@ -30,7 +30,7 @@ struct RuleBody {
     priority: i32,
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
     let invalid = |message: String| ApiError::Unprocessable {
         message: format!("invalid body: {message}"),

@@ -68,14 +68,7 @@ pub struct BudgetDeleted {
 }
 
 fn body_value(body: &Bytes) -> Result<Value, ApiError> {
-    let invalid = |message: String| ApiError::Unprocessable {
-        message: format!("invalid body: {message}"),
-        details: vec![serde_json::json!({"field": "body", "message": message})],
-    };
-    if !body.trim_ascii_start().starts_with(b"{") {
-        return Err(invalid("must be a JSON object".into()));
-    }
-    serde_json::from_slice(body).map_err(|err| invalid(err.to_string()))
+    super::admin::json_body(body)
 }
 
 fn budget_id(id: &str) -> Result<i64, ApiError> {
